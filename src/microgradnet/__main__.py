@@ -1,0 +1,4 @@
+"""``python -m microgradnet`` is the ``microgradnet`` command."""
+from .cli import main
+
+raise SystemExit(main())
