@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .engine import Value, backward_walk, detect_anomaly, dot, max, no_grad, sum, topological_order, zero_grad
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
+from .trace import trace_backward, trace_forward
+from .viz import draw_dot, forward_frames, show_steps, step_frames
 
 __version__ = "0.1.0"
 
@@ -12,12 +14,18 @@ __all__ = [
     "backward_walk",
     "detect_anomaly",
     "dot",
+    "draw_dot",
+    "forward_frames",
     "grad",
     "gradcheck",
     "max",
     "no_grad",
     "numerical_grad",
+    "show_steps",
+    "step_frames",
     "sum",
     "topological_order",
+    "trace_backward",
+    "trace_forward",
     "zero_grad",
 ]

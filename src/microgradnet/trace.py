@@ -1,0 +1,163 @@
+"""Step-by-step forward and backward passes, each step printable as the lecture slide's line.
+
+``trace_backward`` runs the engine's own ``backward_walk`` and records the numbers each step
+multiplied (upstream x local = downstream); no derivative is computed here.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .engine import Value, backward_walk
+
+
+def fmt(x: float, digits: int = 2) -> str:
+    """``x`` with ``digits`` decimals, as the slides print it (-0.20, 1.00), never "-0.00"."""
+    if not math.isfinite(x):
+        return repr(x)
+    text = f"{x:.{digits}f}"
+    return text.lstrip("-") if float(text) == 0.0 else text
+
+
+def node_name(node: Value, digits: int = 2) -> str:
+    """What a line calls a node: its label, else its op, else (an unlabeled leaf) its value."""
+    return node.label or node.op or f"leaf {fmt(node.data, digits)}"
+
+
+def _title(node: Value) -> str:
+    """A step's subject: "q (+)" for a labelled op node, else just its name."""
+    return f"{node.label} ({node.op})" if node.label and node.op else node_name(node)
+
+
+def _group(items: list[str]) -> str:
+    """One item as itself, several as a tuple "(a, b)", as the slides list downstream gradients."""
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node of the backward pass: upstream x local = downstream, sent on to its inputs."""
+
+    node: Value
+    upstream: float
+    local: tuple[float, ...]
+    downstream: tuple[float, ...]
+    inputs: tuple[Value, ...]
+    digits: int = 2
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, digits: int | None = None) -> str:
+        """The slide's line, e.g. ``exp: upstream -0.53 × local 0.37 = -0.20 → n``.
+
+        As on the slides, each product is of the numbers as printed, so every line checks by
+        hand (0.20 × 2.00 = 0.40 although the exact 0.1966 × 2 is 0.39); ``downstream`` is exact.
+        """
+        d = self.digits if digits is None else digits
+        upstream = fmt(self.upstream, d)
+        if not self.inputs:
+            return f"{_title(self.node)}: receives {upstream} (leaf)"
+        locals_ = [fmt(x, d) for x in self.local]
+        local = _group(locals_)
+        downstream = _group([fmt(float(upstream) * float(x), d) for x in locals_])
+        targets = _group([node_name(v, d) for v in self.inputs])
+        return f"{_title(self.node)}: upstream {upstream} × local {local} = {downstream} → {targets}"
+
+
+def trace_backward(root: Value, digits: int = 2) -> list[Step]:
+    """Run the backward pass from ``root`` (exactly as ``root.backward()``) and record every step."""
+    steps = []
+    for node, upstream in backward_walk(root):
+        downstream = tuple(upstream * local for local in node.local_grads)
+        steps.append(Step(node, upstream, node.local_grads, downstream, node.inputs, digits))
+    return steps
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of the forward pass: a leaf's value, or an op applied to its inputs' values."""
+
+    node: Value
+    inputs: tuple[Value, ...]
+    data: float
+    digits: int = 2
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, digits: int | None = None) -> str:
+        """The slide's line, e.g. ``x0 = -1.00`` or ``exp: exp(-1.00) = 0.37``."""
+        d = self.digits if digits is None else digits
+        if not self.inputs:
+            return f"{self.node.label or 'leaf'} = {fmt(self.data, d)}"
+        args = [fmt(v.data, d) for v in self.inputs]
+        return f"{_title(self.node)}: {_expression(self.node.op, args)} = {fmt(self.data, d)}"
+
+
+def reading_order(root: Value) -> list[Value]:
+    """Every node of ``root``'s graph once, inputs before outputs, operands left to right.
+
+    A topological order that follows the formula as it is read (w0, x0, w0*x0, w1, ...), so the
+    drawings and the forward trace list nodes in the order a student expects. Iterative.
+    """
+    order: list[Value] = []
+    seen = {root}
+    stack = [(root, 0)]
+    while stack:
+        node, i = stack[-1]
+        if i < len(node.inputs):
+            stack[-1] = (node, i + 1)
+            child = node.inputs[i]
+            if child not in seen:
+                seen.add(child)
+                stack.append((child, 0))
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def forward_order(root: Value) -> list[Value]:
+    """The nodes of ``root``'s graph as a forward pass shows them: the leaves, then each op in order."""
+    order = reading_order(root)
+    return [v for v in order if not v.inputs] + [v for v in order if v.inputs]
+
+
+def trace_forward(root: Value, digits: int = 2) -> list[ForwardStep]:
+    """The forward values of ``root``'s graph, leaves first, then each op with the numbers it used."""
+    return [ForwardStep(v, v.inputs, v.data, digits) for v in forward_order(root)]
+
+
+_NUMBER = r"-?(?:inf|nan|[\d.]+(?:e[+-]?\d+)?)"
+_CONST_AFTER = re.compile(rf"(\*\*|[*/+-])({_NUMBER})")  # x + 1, x * -1, x / 2, x ** 2, x - 3 ("-3")
+_CONST_BEFORE = re.compile(rf"({_NUMBER})(\*\*|[/-])x")  # 1 / x, 2 - x, 2 ** x
+_START = re.compile(rf"(\+|dot) \(start ({_NUMBER})\)")  # a sum or dot product with a folded constant
+
+
+def _operand(text: str) -> str:
+    """A number as an operand of an infix op: negatives in parentheses, as the slides write (-1)·(0.2)."""
+    return f"({text})" if text.startswith("-") else text
+
+
+def _expression(op: str, args: list[str]) -> str:
+    """How the op reads applied to its inputs' values: "2.00 * (-1.00)", "exp(-1.00)", "1 / 1.37"."""
+    xs = [_operand(a) for a in args]
+    if op in ("+", "-", "*", "/", "**"):
+        return f" {op} ".join(xs)
+    start = _START.fullmatch(op)
+    if op == "dot" or (start and start[1] == "dot"):
+        bias = xs[:1] if len(xs) % 2 else []
+        pairs = xs[len(bias):]
+        terms = [f"{w} * {x}" for w, x in zip(pairs[0::2], pairs[1::2])] + bias
+        return " + ".join(terms + ([_operand(start[2])] if start else []))
+    if start:
+        return " + ".join(xs + [_operand(start[2])])
+    before = _CONST_BEFORE.fullmatch(op)
+    if before:
+        return f"{_operand(before[1])} {before[2]} {xs[0]}"
+    after = _CONST_AFTER.fullmatch(op)
+    if after:
+        return f"{xs[0]} {after[1]} {_operand(after[2])}"
+    return f"{op}({', '.join(args)})"

@@ -1,0 +1,325 @@
+"""Graphviz drawings of a computation graph: values, gradients, and the passes step by step.
+
+Every number drawn is read from the nodes (``data``, ``grad``, ``local_grads``); the backward
+frames come from the engine's own ``backward_walk``. graphviz is imported only when drawing.
+Without Graphviz's ``dot`` program, drawings still build and fall back to their DOT source.
+"""
+from __future__ import annotations
+
+import html
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from .engine import Value, backward_walk, topological_order
+from .trace import ForwardStep, Step, forward_order, reading_order
+
+if TYPE_CHECKING:
+    import graphviz
+
+INSTALL_HINT = "install Graphviz: apt-get install graphviz, brew install graphviz or conda install graphviz"
+INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
+
+# a palette that stays readable on a projector: dark text on light fills, red for gradients
+_FONT = "Helvetica,Arial,sans-serif"
+_INK = "#1f1f1f"
+_LEAF_FILL, _LEAF_EDGE = "#dbe9f7", "#2f5597"
+_COMPUTED_FILL, _COMPUTED_EDGE = "#f3f3f3", "#595959"
+_OP_FILL, _OP_EDGE = "#fff2cc", "#a07800"
+_HIGHLIGHT_FILL, _HIGHLIGHT_EDGE = "#ffd54f", "#c62828"
+_GRAD_INK, _LOCAL_INK, _CAPTION_INK = "#c62828", "#1565c0", "#595959"
+_NUMBER_WIDTH = 78  # points: room for "-1.235e+04", so blank and filled cells are the same size
+
+_OPTIONS = {"rankdir": "LR", "show_grad": True, "show_local_grads": False, "highlight": None, "max_nodes": 500}
+
+
+def number(x: float) -> str:
+    """``x`` in 4 significant digits, as a drawing shows it: -0.5344, 0.7311, 2, 1.235e+04."""
+    return "0" if x == 0 else f"{x:.4g}"
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local_grads: bool = False,
+    highlight: Value | Iterable[Value] | None = None,
+    max_nodes: int | None = 500,
+) -> graphviz.Digraph:
+    """The graph that computed ``root``: a box per Value (label | data | grad), a small node per op.
+
+    ``show_local_grads`` writes each local derivative on its edge; ``highlight`` colours the
+    given Values. Graphs of more than ``max_nodes`` Values are refused (``None``: no limit).
+    """
+    order = _checked_order(root, max_nodes)
+    grads = {v: v.grad for v in order} if show_grad else None
+    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), None)
+
+
+def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
+    """One drawing per backward step: the current node highlighted, the gradients known so far.
+
+    Runs the engine's ``backward_walk`` lazily, one frame per node, and restores every ``.grad``
+    afterwards, so drawing the frames does not accumulate gradients. ``draw_options`` are
+    ``draw_dot``'s (the current node is added to ``highlight``).
+    """
+    options = _options("step_frames", draw_options)
+    order = _checked_order(root, options["max_nodes"])
+    saved = {v: v.grad for v in order}
+    known: dict[Value, float | None] = dict.fromkeys(order)
+    frames = []
+    try:
+        for i, (node, upstream) in enumerate(backward_walk(root), 1):
+            known[node] = upstream
+            downstream = tuple(upstream * local for local in node.local_grads)
+            step = Step(node, upstream, node.local_grads, downstream, node.inputs)
+            caption = f"backward step {i}/{len(order)}:  {step}"
+            frames.append(_draw(order, options["rankdir"], known if options["show_grad"] else None, set(order),
+                                options["show_local_grads"], options["highlight"] | {node}, caption))
+    finally:
+        for v, grad in saved.items():
+            v.grad = grad
+    return frames
+
+
+def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
+    """One drawing per forward step: the leaves' values first, then each op's result as it is computed."""
+    options = _options("forward_frames", draw_options)
+    order = _checked_order(root, options["max_nodes"])
+    shown: set[Value] = set()
+    frames = []
+    for i, node in enumerate(forward_order(root), 1):
+        shown.add(node)
+        caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
+        frames.append(_draw(order, options["rankdir"], None, shown, options["show_local_grads"],
+                            options["highlight"] | {node}, caption))
+    return frames
+
+
+def save(graph: graphviz.Digraph, path: str | Path, formats: Sequence[str] = ("svg", "png")) -> list[Path]:
+    """Write ``graph`` as ``path.svg``, ``path.png``, ... and return the paths written.
+
+    Without Graphviz's ``dot`` program, writes ``path.dot`` instead and warns how to install it.
+    """
+    import graphviz
+
+    unknown = [f for f in formats if f not in graphviz.FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"save: formats must be Graphviz output formats such as 'svg', 'png' or 'pdf', got {formats!r}")
+    base = Path(path)
+    if base.suffix[1:].lower() in graphviz.FORMATS or base.suffix == ".dot":
+        base = base.with_suffix("")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        for fmt in formats:
+            written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
+    except graphviz.ExecutableNotFound:
+        dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
+        warnings.warn(f"Graphviz's dot program was not found, so only {dot_path} was written; to get "
+                      f"{', '.join(formats)}, {INSTALL_HINT}", RuntimeWarning, stacklevel=2)
+        return [*written, dot_path]
+    return written
+
+
+def svg(graph: graphviz.Digraph) -> str | None:
+    """``graph`` rendered as SVG text, or None when Graphviz's ``dot`` program is not installed."""
+    import graphviz
+
+    try:
+        return _render(graph, "svg").decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        return None
+
+
+def value_mimebundle(value: Value) -> dict[str, str]:
+    """A Value's notebook display: its graph as SVG when small, its repr as text otherwise."""
+    text = repr(value)
+    n = len(topological_order(value))
+    if n > INLINE_MAX_NODES:
+        return {"text/plain": f"{text}\n(a graph of {n} nodes, too large to draw inline; "
+                              f"use draw_dot(value, max_nodes={n}) to draw it)"}
+    image = svg(draw_dot(value, max_nodes=None))
+    if image is None:
+        return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})"}
+    return {"text/plain": text, "image/svg+xml": image}
+
+
+def show_steps(frames: Sequence[graphviz.Digraph]) -> Any:
+    """Step through ``frames`` in a notebook: a slider when ipywidgets is installed, else a static strip."""
+    if not frames:
+        raise ValueError("show_steps: expected at least one frame, got none")
+    images = [svg(frame) for frame in frames]
+    try:
+        import ipywidgets
+    except ImportError:
+        return FrameStrip(list(frames), images)
+    panes = [_frame_html(frame, image) for frame, image in zip(frames, images)]
+    slider = ipywidgets.IntSlider(value=1, min=1, max=len(panes), description="step")
+    pane = ipywidgets.HTML(value=panes[0])
+
+    def show(change: Mapping[str, Any]) -> None:
+        pane.value = panes[change["new"] - 1]
+
+    slider.observe(show, names="value")
+    return ipywidgets.VBox([slider, pane])
+
+
+class FrameStrip:
+    """A static HTML strip of frames, for notebooks without ipywidgets (no IPython needed)."""
+
+    def __init__(self, frames: list[graphviz.Digraph], images: list[str | None]) -> None:
+        self.frames = frames
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return f"<FrameStrip of {len(self.frames)} frames>"
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f'<div style="flex:0 0 auto;border:1px solid #ccc;padding:6px">'
+            f'<div style="font:bold 14px sans-serif">step {i}/{len(self.frames)}</div>{_frame_html(frame, image)}</div>'
+            for i, (frame, image) in enumerate(zip(self.frames, self.images), 1)
+        )
+        return f'<div style="display:flex;gap:12px;overflow-x:auto">{cells}</div>'
+
+
+# --- building the DOT graph ----------------------------------------------------------
+
+def _options(where: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``draw_dot``'s options with defaults filled in; an unknown name is a TypeError."""
+    unknown = sorted(set(given) - set(_OPTIONS))
+    if unknown:
+        raise TypeError(f"{where}: unknown drawing option(s) {', '.join(unknown)}; expected some of {', '.join(_OPTIONS)}")
+    options = {**_OPTIONS, **given}
+    options["highlight"] = _as_set(options["highlight"])
+    return options
+
+
+def _as_set(highlight: Value | Iterable[Value] | None) -> set[Value]:
+    """``highlight`` as a set of Values: None, one Value, or an iterable of Values."""
+    if highlight is None:
+        return set()
+    items = [highlight] if isinstance(highlight, Value) else list(highlight)
+    for item in items:
+        if not isinstance(item, Value):
+            raise TypeError(f"draw_dot: highlight expects Values, got {type(item).__name__} {item!r}")
+    return set(items)
+
+
+def _checked_order(root: Value, max_nodes: int | None) -> list[Value]:
+    """The nodes to draw, or a ValueError when there are more than ``max_nodes``."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot: expected a Value, got {type(root).__name__}")
+    order = reading_order(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(f"draw_dot: the graph has {len(order)} Values, more than max_nodes={max_nodes}; "
+                         f"pass max_nodes={len(order)} (or None) to draw it anyway")
+    return order
+
+
+def _draw(
+    order: list[Value],
+    rankdir: str,
+    grads: Mapping[Value, float | None] | None,
+    shown: set[Value],
+    show_local_grads: bool,
+    highlight: set[Value],
+    caption: str | None,
+) -> graphviz.Digraph:
+    """The DOT graph of ``order``: data of ``shown`` nodes, ``grads`` (None entries blank)."""
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    graph = _drawing_class()(
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "pad": "0.3", "nodesep": "0.35", "ranksep": "0.45",
+                    "fontname": _FONT, "fontsize": "18", "fontcolor": _CAPTION_INK},
+        node_attr={"fontname": _FONT, "fontsize": "16", "fontcolor": _INK},
+        edge_attr={"color": "#404040", "penwidth": "1.6", "arrowsize": "0.8",
+                   "fontname": _FONT, "fontsize": "14", "fontcolor": _LOCAL_INK},
+    )
+    if caption:
+        graph.attr(label=html.escape(caption), labelloc="t", labeljust="l")
+    ids = {v: f"v{i}" for i, v in enumerate(order)}
+    for v in order:
+        grad = None if grads is None else grads[v]
+        value = v.data if v in shown else None
+        graph.node(ids[v], _box(v, value, grad, grads is not None, v in highlight), shape="plaintext", margin="0")
+        if v.inputs:
+            op_id = f"{ids[v]}_op"
+            lit = v in highlight
+            graph.node(op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03", width="0.5", height="0.4",
+                       fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE,
+                       penwidth="2.5" if lit else "1.4", fontsize="18")
+            for inp, local in zip(v.inputs, v.local_grads):
+                label = {"label": f" {number(local)} "} if show_local_grads else {}
+                graph.edge(ids[inp], op_id, **label)
+            graph.edge(op_id, ids[v])
+    return graph
+
+
+def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit: bool) -> str:
+    """The HTML-like label of a Value's box: label | data | grad, blank where not known yet."""
+    if lit:
+        fill, edge, width = _HIGHLIGHT_FILL, _HIGHLIGHT_EDGE, 3
+    elif v.inputs:
+        fill, edge, width = _COMPUTED_FILL, _COMPUTED_EDGE, 1
+    else:
+        fill, edge, width = _LEAF_FILL, _LEAF_EDGE, 1
+    cells = []
+    if v.label:
+        cells.append(f'<TD><B>{html.escape(v.label)}</B></TD>')
+    cells.append(_cell("data", data, _INK))
+    if show_grad:
+        cells.append(_cell("grad", grad, _GRAD_INK))
+    return (f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" '
+            f'BGCOLOR="{fill}" COLOR="{edge}">'
+            f'<TR>{"".join(cells)}</TR></TABLE>>')
+
+
+def _cell(caption: str, x: float | None, ink: str) -> str:
+    """One table cell: a small caption and the number (blank when not known yet)."""
+    text = "" if x is None else f'<FONT COLOR="{ink}">{html.escape(number(x))}</FONT>'
+    return f'<TD WIDTH="{_NUMBER_WIDTH}"><FONT POINT-SIZE="12" COLOR="#707070">{caption} </FONT>{text}</TD>'
+
+
+@lru_cache(maxsize=None)
+def _drawing_class() -> type:
+    """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
+    import graphviz
+
+    class Drawing(graphviz.Digraph):
+        """A Digraph that shows its DOT source, with a one-line warning, when ``dot`` is missing."""
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+            try:
+                return super()._repr_mimebundle_(include, exclude, **kwargs)
+            except graphviz.ExecutableNotFound:
+                return {"text/plain": f"(Graphviz's dot program was not found, showing the DOT source; "
+                                      f"{INSTALL_HINT})\n{self.source}"}
+
+    return Drawing
+
+
+def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
+    """``graph`` rendered by ``dot`` in format ``fmt``; bitmaps at 150 dpi, sharp on a projector."""
+    if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
+        graph = graph.copy()
+        graph.graph_attr["dpi"] = "150"
+    return graph.pipe(format=fmt)
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:
+    """A frame as HTML: its SVG, or its DOT source with a note when ``dot`` is missing."""
+    if image is not None:
+        return image
+    return (f"<p>Graphviz's dot program was not found, showing the DOT source; {html.escape(INSTALL_HINT)}</p>"
+            f"<pre>{html.escape(frame.source)}</pre>")
