@@ -1,0 +1,235 @@
+"""The lecture examples (LECTURES.md), built with the engine and labelled as on the slides.
+
+Each graph example returns a ``GraphExample``: its root, its named leaves in the order the
+slide lists the gradient, and the slide's hand-derived derivatives (``checks``) next to the
+node whose ``.grad`` autodiff fills in, so the two can be compared number for number.
+``EXAMPLES`` maps each name to (title, lecture row, builder); the CLI and the tests read it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+from . import engine
+from .engine import Value
+
+
+@dataclass(frozen=True)
+class Check:
+    """One derivative as the slide derives it by hand (``hand``), and the node autodiff gives it to."""
+
+    name: str
+    formula: str
+    hand: float
+    node: Value
+
+    @property
+    def autodiff(self) -> float:
+        """``node.grad``: the autodiff value once ``backward()`` has run on the example's root."""
+        return self.node.grad
+
+
+@dataclass
+class GraphExample:
+    """A lecture example that is one computation graph."""
+
+    formula: str
+    root: Value
+    leaves: dict[str, Value]
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def point(self) -> str:
+        """Where the function is evaluated, as the slide writes it: ``x = 2, y = 3, z = -2``."""
+        return ", ".join(f"{name} = {leaf.data:g}" for name, leaf in self.leaves.items())
+
+
+def _leaves(**values: float) -> dict[str, Value]:
+    return {name: Value(value, label=name) for name, value in values.items()}
+
+
+def _labelled(value: Value, label: str) -> Value:
+    value.label = label
+    return value
+
+
+def add_mul() -> GraphExample:
+    """Row 1 (lecture 002): f(x, y, z) = z·(x + y) at (2, 3, -2), with q = x + y."""
+    leaves = _leaves(x=2.0, y=3.0, z=-2.0)
+    x, y, z = leaves.values()
+    q = _labelled(x + y, "q")
+    f = _labelled(z * q, "f")
+    checks = [
+        Check("df/dq", "z", z.data, q),
+        Check("df/dz", "q = x + y", q.data, z),
+        Check("df/dx", "df/dq · dq/dx = z · 1", z.data, x),
+        Check("df/dy", "df/dq · dq/dy = z · 1", z.data, y),
+    ]
+    return GraphExample("f(x, y, z) = z·(x + y)", f, leaves, checks)
+
+
+def neuron() -> GraphExample:
+    """Row 2 (lecture 002): the sigmoid neuron 1/(1 + exp(-(w0·x0 + w1·x1 + w2))), gate by gate as on the slide."""
+    leaves = _leaves(x0=-1.0, x1=-2.0, w0=2.0, w1=-3.0, w2=-3.0)
+    x0, x1, w0, w1, w2 = leaves.values()
+    w0x0 = _labelled(w0 * x0, "w0·x0")
+    w1x1 = _labelled(w1 * x1, "w1·x1")
+    s = _labelled(w0x0 + w1x1, "w0·x0+w1·x1")
+    z = _labelled(s + w2, "z")
+    minus_z = _labelled(-z, "-z")
+    e = _labelled(minus_z.exp(), "exp(-z)")
+    d = _labelled(e + 1, "1+exp(-z)")
+    f = _labelled(1 / d, "f")
+    # the slide's hand derivation: d(1/(1+e^-z))/dz = f·(1 - f), then dz/dw_i = x_i, dz/dx_i = w_i
+    dz = f.data * (1.0 - f.data)
+    checks = [
+        Check("df/dz", "f·(1 - f)", dz, z),
+        Check("df/dx0", "f·(1 - f) · w0", dz * w0.data, x0),
+        Check("df/dx1", "f·(1 - f) · w1", dz * w1.data, x1),
+        Check("df/dw0", "f·(1 - f) · x0", dz * x0.data, w0),
+        Check("df/dw1", "f·(1 - f) · x1", dz * x1.data, w1),
+        Check("df/dw2", "f·(1 - f) · 1", dz, w2),
+    ]
+    return GraphExample("f(x0, x1, w0, w1, w2) = 1 / (1 + exp(-(w0·x0 + w1·x1 + w2)))", f, leaves, checks)
+
+
+def copy_node() -> GraphExample:
+    """Row 3 (lecture 002): x used in two places, f = x·(x + y) at (2, 3): backward adds the two gradients."""
+    leaves = _leaves(x=2.0, y=3.0)
+    x, y = leaves.values()
+    q = _labelled(x + y, "q")
+    f = _labelled(x * q, "f")
+    checks = [
+        Check("df/dx", "q + x (path through q, plus the direct path)", q.data + x.data, x),
+        Check("df/dy", "x", x.data, y),
+    ]
+    return GraphExample("f(x, y) = x·(x + y)", f, leaves, checks)
+
+
+# the 7-unit network of lecture 004: units 1, 2 are inputs, 3 to 6 hidden (g = sigmoid), 7 the output
+SEVEN_UNIT_WEIGHTS = {
+    "w13": 0.5, "w23": -1.0, "w24": 1.5, "w35": 2.0, "w36": -1.0, "w46": 1.0, "w57": -1.5, "w67": 0.5,
+}
+SHARED = {"u": ("w13", "w24", "w36", "w57"), "v": ("w23", "w35", "w46", "w67")}
+
+
+class _SevenUnit(NamedTuple):
+    nodes: dict[str, Value]
+    weights: dict[str, Value]
+
+
+def _seven_unit_forward(x1: Value, x2: Value, weights: dict[str, Value]) -> _SevenUnit:
+    """The slide's forward pass: z3 = a1 w13 + a2 w23, a3 = g(z3), ..., z7 = a5 w57 + a6 w67."""
+    w = weights
+    n: dict[str, Value] = {"a1": x1, "a2": x2}
+    n["z3"] = _labelled(x1 * w["w13"] + x2 * w["w23"], "z3")
+    n["z4"] = _labelled(x2 * w["w24"], "z4")
+    n["a3"] = _labelled(n["z3"].sigmoid(), "a3")
+    n["a4"] = _labelled(n["z4"].sigmoid(), "a4")
+    n["z5"] = _labelled(n["a3"] * w["w35"], "z5")
+    n["z6"] = _labelled(n["a3"] * w["w36"] + n["a4"] * w["w46"], "z6")
+    n["a5"] = _labelled(n["z5"].sigmoid(), "a5")
+    n["a6"] = _labelled(n["z6"].sigmoid(), "a6")
+    n["z7"] = _labelled(n["a5"] * w["w57"] + n["a6"] * w["w67"], "z7")
+    return _SevenUnit(n, weights)
+
+
+def _seven_unit_checks(net: _SevenUnit, delta7: float, delta7_formula: str, out: str) -> list[Check]:
+    """The slide's backward pass, by hand: δ7 ... δ3 and every dE/dw (g'(z) = g(z)·(1 - g(z)) for sigmoid)."""
+    n, w = {k: v.data for k, v in net.nodes.items()}, {k: v.data for k, v in net.weights.items()}
+    g5, g6 = n["a5"] * (1 - n["a5"]), n["a6"] * (1 - n["a6"])
+    g3, g4 = n["a3"] * (1 - n["a3"]), n["a4"] * (1 - n["a4"])
+    d6, d5 = delta7 * w["w67"], delta7 * w["w57"]
+    d4 = d6 * g6 * w["w46"]
+    d3 = d6 * g6 * w["w36"] + d5 * g5 * w["w35"]
+    nodes, weights = net.nodes, net.weights
+    d = f"d{out}"
+    return [
+        Check(f"δ7 = {d}/dz7", delta7_formula, delta7, nodes["z7"]),
+        Check(f"δ6 = {d}/da6", "δ7·w67", d6, nodes["a6"]),
+        Check(f"δ5 = {d}/da5", "δ7·w57", d5, nodes["a5"]),
+        Check(f"δ4 = {d}/da4", "δ6·g'(z6)·w46", d4, nodes["a4"]),
+        Check(f"δ3 = {d}/da3", "δ6·g'(z6)·w36 + δ5·g'(z5)·w35", d3, nodes["a3"]),
+        Check(f"{d}/dw67", "δ7·a6", delta7 * n["a6"], weights["w67"]),
+        Check(f"{d}/dw57", "δ7·a5", delta7 * n["a5"], weights["w57"]),
+        Check(f"{d}/dw46", "δ6·g'(z6)·a4", d6 * g6 * n["a4"], weights["w46"]),
+        Check(f"{d}/dw36", "δ6·g'(z6)·a3", d6 * g6 * n["a3"], weights["w36"]),
+        Check(f"{d}/dw35", "δ5·g'(z5)·a3", d5 * g5 * n["a3"], weights["w35"]),
+        Check(f"{d}/dw24", "δ4·g'(z4)·a2", d4 * g4 * n["a2"], weights["w24"]),
+        Check(f"{d}/dw23", "δ3·g'(z3)·a2", d3 * g3 * n["a2"], weights["w23"]),
+        Check(f"{d}/dw13", "δ3·g'(z3)·a1", d3 * g3 * n["a1"], weights["w13"]),
+    ]
+
+
+def seven_unit() -> GraphExample:
+    """Row 7 (lecture 004): the worked-through 7-unit network with E = max(0, -z7·t), g = sigmoid."""
+    leaves = _leaves(x1=1.0, x2=-2.0, t=1.0, **SEVEN_UNIT_WEIGHTS)
+    weights = {name: leaves[name] for name in SEVEN_UNIT_WEIGHTS}
+    net = _seven_unit_forward(leaves["x1"], leaves["x2"], weights)
+    z7, t = net.nodes["z7"], leaves["t"]
+    margin = _labelled(-(z7 * t), "-z7·t")
+    error = _labelled(engine.max([Value(0.0, label="0"), margin]), "E")
+    delta7 = -t.data if margin.data > 0 else 0.0
+    checks = _seven_unit_checks(net, delta7, "I(-z7·t > 0)·(-t)", "E")
+    return GraphExample("E = max(0, -z7·t), z7 = a5·w57 + a6·w67, ..., a_k = g(z_k)", error, leaves, checks)
+
+
+def shared_params() -> GraphExample:
+    """Row 4 (lecture 004): the 7-unit network with u = w13 = w24 = w36 = w57 and v = w23 = w35 = w46 = w67.
+
+    Each weight is a node made from its shared parameter (dw/du = 1), as the slide draws it, so
+    dz7/du is the sum of the dz7/dw it stands for.
+    """
+    leaves = _leaves(x1=1.0, x2=-2.0, u=0.5, v=-1.0)
+    weights = {w: _labelled(leaves[p] * 1, w) for p, names in SHARED.items() for w in names}
+    net = _seven_unit_forward(leaves["x1"], leaves["x2"], weights)
+    checks = _seven_unit_checks(net, 1.0, "1 (the output itself)", "z7")
+    by_weight = {c.node.label: c for c in checks if c.node.label in weights}
+    for p, names in SHARED.items():
+        formula = " + ".join(f"dz7/d{w}" for w in names)
+        checks.append(Check(f"dz7/d{p}", formula, sum(by_weight[w].hand for w in names), leaves[p]))
+    return GraphExample("z7 with u = w13 = w24 = w36 = w57, v = w23 = w35 = w46 = w67", net.nodes["z7"], leaves, checks)
+
+
+def delta_rule() -> GraphExample:
+    """Row 8 (lectures 001/003): tanh hidden units, linear output, L = ½(y - ŷ)², biases as x0 = z0 = 1."""
+    leaves = _leaves(
+        x0=1.0, x1=0.5, x2=-1.0, y=1.0,
+        w1_01=0.1, w1_11=0.4, w1_21=-0.6, w1_02=-0.2, w1_12=0.8, w1_22=0.3,
+        z0=1.0, w2_0=0.1, w2_1=-0.8, w2_2=0.5,
+    )
+    xs = [leaves["x0"], leaves["x1"], leaves["x2"]]
+    a = {j: _labelled(engine.dot([leaves[f"w1_{i}{j}"] for i in range(3)], xs), f"a{j}") for j in (1, 2)}
+    z = {j: _labelled(a[j].tanh(), f"z{j}") for j in (1, 2)}
+    zs = [leaves["z0"], z[1], z[2]]
+    y_hat = _labelled(engine.dot([leaves[f"w2_{j}"] for j in range(3)], zs), "ŷ")
+    loss = _labelled(0.5 * (leaves["y"] - y_hat) ** 2, "L")
+    # the slide's delta rule (its "(1 - z_j)^2" is a typo for 1 - z_j^2, the derivative of tanh)
+    delta = y_hat.data - leaves["y"].data
+    deltas = {j: (1.0 - z[j].data ** 2) * leaves[f"w2_{j}"].data * delta for j in (1, 2)}
+    checks = [Check("δ = dL/dŷ", "ŷ - y", delta, y_hat)]
+    checks += [Check(f"δ{j} = dL/da{j}", f"(1 - z{j}²)·w2_{j}·δ", deltas[j], a[j]) for j in (1, 2)]
+    checks += [
+        Check(f"dL/dw1_{i}{j}", f"δ{j}·x{i}", deltas[j] * xs[i].data, leaves[f"w1_{i}{j}"])
+        for j in (1, 2) for i in range(3)
+    ]
+    checks += [Check(f"dL/dw2_{j}", f"δ·z{j}", delta * zs[j].data, leaves[f"w2_{j}"]) for j in range(3)]
+    return GraphExample("L = ½(y - ŷ)², ŷ = Σ_j w2_j·z_j, z_j = tanh(Σ_i w1_ij·x_i)", loss, leaves, checks)
+
+
+class Example(NamedTuple):
+    """A registry entry: what the example is, its row in LECTURES.md, and the function that builds it."""
+
+    title: str
+    row: int
+    build: Callable[[], GraphExample]
+
+
+EXAMPLES: dict[str, Example] = {
+    "add-mul": Example("f = z·(x + y) at (2, 3, -2)", 1, add_mul),
+    "neuron": Example("sigmoid neuron, gate by gate", 2, neuron),
+    "copy-node": Example("a variable used twice: gradients add", 3, copy_node),
+    "shared-params": Example("shared parameters u, v in the 7-unit network", 4, shared_params),
+    "seven-unit": Example("7-unit network, E = max(0, -z7·t)", 7, seven_unit),
+    "delta-rule": Example("delta rule: tanh hidden, linear output, L = ½(y - ŷ)²", 8, delta_rule),
+}
