@@ -28,8 +28,8 @@ _LEAF_FILL, _LEAF_EDGE = "#dbe9f7", "#2f5597"
 _COMPUTED_FILL, _COMPUTED_EDGE = "#f3f3f3", "#595959"
 _OP_FILL, _OP_EDGE = "#fff2cc", "#a07800"
 _HIGHLIGHT_FILL, _HIGHLIGHT_EDGE = "#ffd54f", "#c62828"
-_GRAD_INK, _LOCAL_INK, _CAPTION_INK = "#c62828", "#1565c0", "#595959"
-_NUMBER_WIDTH = 78  # points: room for "-1.235e+04", so blank and filled cells are the same size
+_GRAD_INK, _LOCAL_INK, _CAPTION_INK = "#c62828", "#1565c0", "#333333"
+_NUMBER_WIDTH = 72  # points: room for "-1.235e+04", so blank and filled cells are the same size
 
 _OPTIONS = {"rankdir": "LR", "show_grad": True, "show_local_grads": False, "highlight": None, "max_nodes": 500}
 
@@ -235,14 +235,14 @@ def _draw(
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     graph = _drawing_class()(
-        graph_attr={"rankdir": rankdir, "bgcolor": "white", "pad": "0.3", "nodesep": "0.35", "ranksep": "0.45",
-                    "fontname": _FONT, "fontsize": "18", "fontcolor": _CAPTION_INK},
+        graph_attr={"rankdir": rankdir, "bgcolor": "white", "pad": "0.3", "nodesep": "0.3", "ranksep": "0.4",
+                    "fontname": _FONT, "fontsize": "22", "fontcolor": _CAPTION_INK},
         node_attr={"fontname": _FONT, "fontsize": "16", "fontcolor": _INK},
         edge_attr={"color": "#404040", "penwidth": "1.6", "arrowsize": "0.8",
-                   "fontname": _FONT, "fontsize": "14", "fontcolor": _LOCAL_INK},
+                   "fontname": _FONT, "fontsize": "15", "fontcolor": _LOCAL_INK},
     )
     if caption:
-        graph.attr(label=html.escape(caption), labelloc="t", labeljust="l")
+        graph.attr(label=f"<{html.escape(caption)}>", labelloc="t", labeljust="l")
     ids = {v: f"v{i}" for i, v in enumerate(order)}
     for v in order:
         grad = None if grads is None else grads[v]
@@ -253,37 +253,38 @@ def _draw(
             lit = v in highlight
             graph.node(op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03", width="0.5", height="0.4",
                        fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE,
-                       penwidth="2.5" if lit else "1.4", fontsize="18")
+                       penwidth="2.5" if lit else "1.4", fontsize="20")
+            edge_style = {"color": _HIGHLIGHT_EDGE, "penwidth": "3"} if lit else {}
             for inp, local in zip(v.inputs, v.local_grads):
                 label = {"label": f" {number(local)} "} if show_local_grads else {}
-                graph.edge(ids[inp], op_id, **label)
+                graph.edge(ids[inp], op_id, **label, **edge_style)
             graph.edge(op_id, ids[v])
     return graph
 
 
 def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit: bool) -> str:
-    """The HTML-like label of a Value's box: label | data | grad, blank where not known yet."""
+    """The HTML-like label of a Value's box: label over data over grad, blank where not known yet."""
     if lit:
         fill, edge, width = _HIGHLIGHT_FILL, _HIGHLIGHT_EDGE, 3
     elif v.inputs:
         fill, edge, width = _COMPUTED_FILL, _COMPUTED_EDGE, 1
     else:
         fill, edge, width = _LEAF_FILL, _LEAF_EDGE, 1
-    cells = []
+    rows = []
     if v.label:
-        cells.append(f'<TD><B>{html.escape(v.label)}</B></TD>')
-    cells.append(_cell("data", data, _INK))
+        rows.append(f'<TR><TD COLSPAN="2"><B>{html.escape(v.label)}</B></TD></TR>')
+    rows.append(_row("data", data, _INK))
     if show_grad:
-        cells.append(_cell("grad", grad, _GRAD_INK))
-    return (f'<<TABLE BORDER="{width}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6" '
-            f'BGCOLOR="{fill}" COLOR="{edge}">'
-            f'<TR>{"".join(cells)}</TR></TABLE>>')
+        rows.append(_row("grad", grad, _GRAD_INK))
+    return (f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'BGCOLOR="{fill}" COLOR="{edge}">{"<HR/>".join(rows)}</TABLE>>')
 
 
-def _cell(caption: str, x: float | None, ink: str) -> str:
-    """One table cell: a small caption and the number (blank when not known yet)."""
+def _row(caption: str, x: float | None, ink: str) -> str:
+    """One line of a box: a small caption and the number (blank when not known yet)."""
     text = "" if x is None else f'<FONT COLOR="{ink}">{html.escape(number(x))}</FONT>'
-    return f'<TD WIDTH="{_NUMBER_WIDTH}"><FONT POINT-SIZE="12" COLOR="#707070">{caption} </FONT>{text}</TD>'
+    return (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="#707070">{caption}</FONT></TD>'
+            f'<TD ALIGN="RIGHT" WIDTH="{_NUMBER_WIDTH}">{text}</TD></TR>')
 
 
 @lru_cache(maxsize=None)
