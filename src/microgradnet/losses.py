@@ -1,0 +1,105 @@
+"""Loss functions and penalties, built from ``Value`` ops so backprop reaches every parameter.
+
+Data losses are the mean over samples (lecture 002: L = 1/N Σ l(f(x_n), y_n)). Each accepts
+one prediction per sample (a ``Value`` or a number), or a single prediction for one sample.
+"""
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any, Iterable, Sequence
+
+from .engine import Value, as_float, as_value
+from .engine import sum as value_sum
+
+def _samples(name: str, preds: Any, targets: Any) -> tuple[list[Value], list[Any]]:
+    """Predictions as Values and targets as a list, one per sample; a lone pair becomes one sample."""
+    preds = [preds] if isinstance(preds, (Value, Real)) else list(preds)
+    targets = list(targets) if isinstance(targets, Iterable) else [targets]
+    if len(preds) != len(targets):
+        raise ValueError(f"{name}: expected as many targets as predictions, got {len(preds)} predictions and {len(targets)} targets")
+    if not preds:
+        raise ValueError(f"{name}: expected at least one sample, got none")
+    return [as_value(p, f"{name}: prediction {i}") for i, p in enumerate(preds)], targets
+
+
+def _mean(terms: list[Value]) -> Value:
+    return value_sum(terms) / len(terms)
+
+
+def mse(preds: Sequence[Value | float] | Value, targets: Sequence[float] | float) -> Value:
+    """Mean squared error 1/N Σ (p - t)^2 (no ½), the L2 loss of regression."""
+    ps, ts = _samples("mse", preds, targets)
+    return _mean([(p - as_float(t, f"mse: target {i}")) ** 2 for i, (p, t) in enumerate(zip(ps, ts))])
+
+
+def mae(preds: Sequence[Value | float] | Value, targets: Sequence[float] | float) -> Value:
+    """Mean absolute error 1/N Σ |p - t|, the L1 loss (median regression)."""
+    ps, ts = _samples("mae", preds, targets)
+    return _mean([(p - as_float(t, f"mae: target {i}")).abs() for i, (p, t) in enumerate(zip(ps, ts))])
+
+
+def _label(name: str, i: int, t: Any, allowed: tuple[int, ...]) -> int:
+    """Target ``t`` of sample ``i`` as an int from ``allowed``, or a ValueError saying what was expected."""
+    value = as_float(t, f"{name}: target {i}")
+    if value not in allowed:
+        raise ValueError(f"{name}: target of sample {i} must be one of {allowed}, got {t!r}")
+    return int(value)
+
+
+def hinge(scores: Sequence[Value | float] | Value, targets: Sequence[int] | int) -> Value:
+    """Hinge loss 1/N Σ max(0, 1 - t·s) for targets t in {-1, +1} (the SVM loss)."""
+    ss, ts = _samples("hinge", scores, targets)
+    return _mean([(1.0 - s * _label("hinge", i, t, (-1, 1))).relu() for i, (s, t) in enumerate(zip(ss, ts))])
+
+
+def binary_cross_entropy(logits: Sequence[Value | float] | Value, targets: Sequence[int] | int) -> Value:
+    """Binary cross-entropy of sigmoid(logit) against targets in {0, 1}, from the logits.
+
+    Per sample -log σ((2t - 1) z) = softplus((1 - 2t) z): finite loss and gradient at any |z|.
+    """
+    zs, ts = _samples("binary_cross_entropy", logits, targets)
+    # fused softplus (max(x, 0) + log1p(e^-|x|)) instead of log(sigmoid(z)): stable for |z| = 1000
+    return _mean([(z * (1.0 - 2.0 * _label("binary_cross_entropy", i, t, (0, 1)))).softplus() for i, (z, t) in enumerate(zip(zs, ts))])
+
+
+def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: Any) -> Value:
+    """-log softmax(logits)[target] = logsumexp(logits) - logits[target], shifted by the max."""
+    if not isinstance(logits, Sequence):
+        raise TypeError(f"{name}: sample {i}: expected a list of class logits, got {type(logits).__name__}")
+    zs = [as_value(z, f"{name}: logit of sample {i}") for z in logits]
+    if not zs:
+        raise ValueError(f"{name}: sample {i} has no logits, expected at least one")
+    if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= target < len(zs):
+        raise ValueError(f"{name}: target of sample {i} must be an int class index in 0..{len(zs) - 1}, got {target!r}")
+    # log-sum-exp with the max m as a constant: exp never overflows, and the result (so its gradient) is
+    # unchanged since logsumexp(z) = m + log Σ exp(z_j - m) for any m
+    m = max(z.data for z in zs)
+    return value_sum([(z - m).exp() for z in zs]).log() + m - zs[target]
+
+
+def cross_entropy(logits: Sequence[Sequence[Value | float]] | Sequence[Value | float], targets: Sequence[int] | int) -> Value:
+    """Softmax cross-entropy 1/N Σ -log softmax(z_n)[y_n] for integer class targets y_n.
+
+    ``logits`` is one list of class scores per sample, or one list for a single sample.
+    """
+    logits = list(logits)
+    if logits and isinstance(logits[0], (Value, Real)):
+        logits = [logits]
+    targets = list(targets) if isinstance(targets, Iterable) else [targets]
+    if len(logits) != len(targets):
+        raise ValueError(
+            f"cross_entropy: expected as many targets as samples, got {len(logits)} logit lists and {len(targets)} targets"
+        )
+    if not logits:
+        raise ValueError("cross_entropy: expected at least one sample, got none")
+    return _mean([_log_softmax_at("cross_entropy", i, z, t) for i, (z, t) in enumerate(zip(logits, targets))])
+
+
+def l2_penalty(params: Iterable[Value]) -> Value:
+    """Σ p^2 over ``params``: the L2 regularizer ("weight decay") of lecture 000."""
+    return value_sum([p * p for p in params])
+
+
+def l1_penalty(params: Iterable[Value]) -> Value:
+    """Σ |p| over ``params``: the L1 regularizer, which pushes weights to exactly zero."""
+    return value_sum([p.abs() for p in params])
