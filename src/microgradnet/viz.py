@@ -108,7 +108,7 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: Sequence[str] = ("s
     if unknown or not formats:
         raise ValueError(f"save: formats must be Graphviz output formats such as 'svg', 'png' or 'pdf', got {formats!r}")
     base = Path(path)
-    if base.suffix[1:].lower() in graphviz.FORMATS or base.suffix == ".dot":
+    if base.suffix[1:].lower() in graphviz.FORMATS:
         base = base.with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
     written = []
@@ -181,11 +181,11 @@ class FrameStrip:
 
     def _repr_html_(self) -> str:
         cells = "".join(
-            f'<div style="flex:0 0 auto;border:1px solid #ccc;padding:6px">'
-            f'<div style="font:bold 14px sans-serif">step {i}/{len(self.frames)}</div>{_frame_html(frame, image)}</div>'
-            for i, (frame, image) in enumerate(zip(self.frames, self.images), 1)
+            f'<div style="flex:0 0 100%;scroll-snap-align:start;border:1px solid #ccc;box-sizing:border-box">'
+            f'{_frame_html(frame, image)}</div>'
+            for frame, image in zip(self.frames, self.images)
         )
-        return f'<div style="display:flex;gap:12px;overflow-x:auto">{cells}</div>'
+        return f'<div style="display:flex;gap:8px;overflow-x:auto;scroll-snap-type:x mandatory">{cells}</div>'
 
 
 # --- building the DOT graph ----------------------------------------------------------
@@ -319,8 +319,8 @@ def _write(path: Path, content: bytes) -> Path:
 
 
 def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:
-    """A frame as HTML: its SVG, or its DOT source with a note when ``dot`` is missing."""
-    if image is not None:
-        return image
-    return (f"<p>Graphviz's dot program was not found, showing the DOT source; {html.escape(INSTALL_HINT)}</p>"
-            f"<pre>{html.escape(frame.source)}</pre>")
+    """A frame as HTML: its SVG shrunk to fit the page, or its DOT source and a note when ``dot`` is missing."""
+    if image is None:
+        return (f"<p>Graphviz's dot program was not found, showing the DOT source; {html.escape(INSTALL_HINT)}</p>"
+                f"<pre>{html.escape(frame.source)}</pre>")
+    return image[image.index("<svg"):].replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
