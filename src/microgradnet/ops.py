@@ -69,10 +69,10 @@ def mul(a: float, b: float) -> tuple[float, tuple[float, float]]:
 
 
 def div(a: float, b: float) -> tuple[float, tuple[float, float]]:
-    # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+    # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 (as -(a/b)/b: b*b underflows to 0 for |b| < 1e-162)
     if b == 0.0:
         raise ZeroDivisionError(f"/: division by zero ({a!r} / {b!r})")
-    return a / b, (1.0 / b, -a / (b * b))
+    return a / b, (1.0 / b, -(a / b) / b)
 
 
 def power(a: float, b: float) -> tuple[float, tuple[float, float]]:
@@ -177,10 +177,10 @@ def div_const(c: float, x: float) -> tuple[float, tuple[float]]:
 
 
 def rdiv_const(c: float, x: float) -> tuple[float, tuple[float]]:
-    # c / x: d/dx = -c / x^2
+    # c / x: d/dx = -c / x^2 (as -(c/x)/x: x*x underflows to 0 for |x| < 1e-162)
     if x == 0.0:
         raise ZeroDivisionError(f"{_num(c)}/x: division by zero ({_num(c)} / {x!r})")
-    return c / x, (-c / (x * x),)
+    return c / x, (-(c / x) / x,)
 
 
 def pow_const(n: float, x: float) -> tuple[float, tuple[float]]:
