@@ -146,11 +146,10 @@ def leaky_relu(slope: float, x: float) -> tuple[float, tuple[float]]:
 
 
 def elu(alpha: float, x: float) -> tuple[float, tuple[float]]:
-    # alpha (e^x - 1) for x <= 0; elu'(0) = alpha, as in PyTorch
+    # alpha (e^x - 1) for x <= 0, via expm1 (e^x - 1 loses digits near 0); elu'(0) = alpha, as in PyTorch
     if x > 0:
         return x, (1.0,)
-    e = math.exp(x)
-    return alpha * (e - 1.0), (alpha * e,)
+    return alpha * math.expm1(x), (alpha * math.exp(x),)
 
 
 def prelu(x: float, a: float) -> tuple[float, tuple[float, float]]:
