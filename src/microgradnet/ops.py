@@ -30,8 +30,8 @@ class Op(str):
 
 
 def _num(c: float) -> str:
-    """A constant as it reads in an op name: 1 not 1.0, -0.5 as -0.5."""
-    return f"{c:g}"
+    """A constant as it reads in an op name: 1 not 1.0, -0.5 as -0.5, -0.0 as 0 (so x - 0 is "+0")."""
+    return f"{c + 0.0:g}"
 
 
 def _exp(x: float) -> float:
