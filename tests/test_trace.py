@@ -126,7 +126,8 @@ def test_a_leaf_alone_and_unlabeled_nodes() -> None:
     assert [str(s) for s in trace_backward(Value(3.0, label="x"))] == ["x: receives 1.00 (leaf)"]
     a = Value(2.0)
     steps = trace_backward(a * 3.0)
-    assert [str(s) for s in steps] == ["*3: upstream 1.00 × local 3.00 = 3.00 → leaf 2.00", "leaf 2.00: receives 3.00 (leaf)"]
+    assert [str(s) for s in steps] == ["*3: upstream 1.00 × local 3.00 = 3.00 → leaf 2.00",
+                                       "leaf 2.00: receives 3.00 (leaf)"]
 
 
 def test_neuron_forward_trace() -> None:

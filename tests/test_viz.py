@@ -235,6 +235,8 @@ def test_save_writes_svg_and_png(tmp_path: Path) -> None:
     paths = save(draw_dot(f), tmp_path / "out" / "add_mul.svg")
     assert paths == [tmp_path / "out" / "add_mul.svg", tmp_path / "out" / "add_mul.png"]
     assert "<svg" in paths[0].read_text() and paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert save(draw_dot(f), tmp_path / "one", formats="pdf") == [tmp_path / "one.pdf"]
+    assert (tmp_path / "one.pdf").read_bytes()[:5] == b"%PDF-"
     with pytest.raises(ValueError, match="formats must be Graphviz output formats"):
         save(draw_dot(f), tmp_path / "x", formats=("svgz!",))
 
@@ -295,7 +297,8 @@ def test_without_dot_drawing_falls_back_to_source(monkeypatch: pytest.MonkeyPatc
 def test_without_dot_save_writes_the_dot_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     hide_dot(monkeypatch, tmp_path)
     graph = draw_dot(add_mul())
-    with pytest.warns(RuntimeWarning, match="apt-get install graphviz, brew install graphviz or conda install graphviz"):
+    hint = "apt-get install graphviz, brew install graphviz or conda install graphviz"
+    with pytest.warns(RuntimeWarning, match=hint):
         paths = save(graph, tmp_path / "add_mul")
     assert paths == [tmp_path / "add_mul.dot"]
     assert paths[0].read_text(encoding="utf-8") == graph.source

@@ -46,6 +46,12 @@ class Step:
     inputs: tuple[Value, ...]
     digits: int = 2
 
+    @classmethod
+    def of(cls, node: Value, upstream: float, digits: int = 2) -> Step:
+        """The step of ``node`` as ``backward_walk`` yields it, with its upstream gradient."""
+        downstream = tuple(upstream * local for local in node.local_grads)
+        return cls(node, upstream, node.local_grads, downstream, node.inputs, digits)
+
     def __str__(self) -> str:
         return self.format()
 
@@ -68,11 +74,7 @@ class Step:
 
 def trace_backward(root: Value, digits: int = 2) -> list[Step]:
     """Run the backward pass from ``root`` (exactly as ``root.backward()``) and record every step."""
-    steps = []
-    for node, upstream in backward_walk(root):
-        downstream = tuple(upstream * local for local in node.local_grads)
-        steps.append(Step(node, upstream, node.local_grads, downstream, node.inputs, digits))
-    return steps
+    return [Step.of(node, upstream, digits) for node, upstream in backward_walk(root)]
 
 
 @dataclass(frozen=True)

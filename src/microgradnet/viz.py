@@ -72,9 +72,7 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     try:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
-            downstream = tuple(upstream * local for local in node.local_grads)
-            step = Step(node, upstream, node.local_grads, downstream, node.inputs)
-            caption = f"backward step {i}/{len(order)}:  {step}"
+            caption = f"backward step {i}/{len(order)}:  {Step.of(node, upstream)}"
             frames.append(_draw(order, options["rankdir"], known if options["show_grad"] else None, set(order),
                                 options["show_local_grads"], options["highlight"] | {node}, caption))
     finally:
@@ -97,16 +95,18 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     return frames
 
 
-def save(graph: graphviz.Digraph, path: str | Path, formats: Sequence[str] = ("svg", "png")) -> list[Path]:
-    """Write ``graph`` as ``path.svg``, ``path.png``, ... and return the paths written.
+def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str] = ("svg", "png")) -> list[Path]:
+    """Write ``graph`` as ``path.svg``, ``path.png``, ... (a format suffix on ``path`` is dropped); return the paths.
 
     Without Graphviz's ``dot`` program, writes ``path.dot`` instead and warns how to install it.
     """
     import graphviz
 
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
     unknown = [f for f in formats if f not in graphviz.FORMATS]
     if unknown or not formats:
-        raise ValueError(f"save: formats must be Graphviz output formats such as 'svg', 'png' or 'pdf', got {formats!r}")
+        raise ValueError(f"save: formats must be Graphviz output formats such as 'svg', 'png' or 'pdf', "
+                         f"got {formats!r}")
     base = Path(path)
     if base.suffix[1:].lower() in graphviz.FORMATS:
         base = base.with_suffix("")
@@ -194,7 +194,8 @@ def _options(where: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """``draw_dot``'s options with defaults filled in; an unknown name is a TypeError."""
     unknown = sorted(set(given) - set(_OPTIONS))
     if unknown:
-        raise TypeError(f"{where}: unknown drawing option(s) {', '.join(unknown)}; expected some of {', '.join(_OPTIONS)}")
+        raise TypeError(f"{where}: unknown drawing option(s) {', '.join(unknown)}; "
+                        f"expected some of {', '.join(_OPTIONS)}")
     options = {**_OPTIONS, **given}
     options["highlight"] = _as_set(options["highlight"])
     return options
