@@ -1,0 +1,313 @@
+"""Training loops: ``fit`` (minibatch SGD, validation, early stopping, a progress bar), ``predict``,
+``evaluate``, and lecture 002's gradient descent with its stopping rule (``gradient_descent``)."""
+from __future__ import annotations
+
+import copy
+import math
+import random
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
+
+from .engine import Value, as_float, no_grad, zero_grad
+from .losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mae, mse
+from .optim import SGD, Optimizer
+
+LossFn = Callable[[list, list], Value]
+
+LOSSES: dict[str, LossFn] = {
+    "hinge": hinge,
+    "mse": mse,
+    "mae": mae,
+    "bce": binary_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "cross_entropy": cross_entropy,
+}
+_CLASSIFICATION = {"hinge", "bce", "binary_cross_entropy", "cross_entropy"}
+_ONE_OUTPUT = {"hinge", "mse", "mae", "bce", "binary_cross_entropy"}
+
+Output = Union[Value, Sequence[Value]]
+
+
+class Model(Protocol):
+    """What ``fit`` needs of a model: ``microgradnet.nn.Module``'s interface."""
+
+    training: bool
+
+    def __call__(self, x: Sequence[float]) -> Output: ...
+
+    def parameters(self) -> list[Value]: ...
+
+    def train(self) -> Any: ...
+
+    def eval(self) -> Any: ...
+
+    def state_dict(self) -> dict: ...
+
+    def load_state_dict(self, state: dict) -> Any: ...
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a ``fit`` run, by attribute (``h.loss``) or key (``h["loss"]``).
+
+    ``loss`` is the mean data loss over the epoch's batches (without the l2 term), ``accuracy`` that of
+    the same forward passes; ``val_*`` are measured after the epoch. ``best_epoch`` (0-based) has the
+    lowest ``val_loss``, or the lowest ``loss`` without validation data; ``stopped_epoch`` is where
+    early stopping ended the run (None if it ran every epoch).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_epoch: int | None = None
+
+    METRICS: ClassVar[tuple[str, ...]] = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+    def keys(self) -> list[str]:
+        """The metrics this run recorded (``dict(history)`` gives them all)."""
+        return [name for name in self.METRICS if getattr(self, name)]
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.keys():
+            raise KeyError(f"History has no metric {key!r}; it recorded {self.keys()}")
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __len__(self) -> int:
+        """The number of epochs run."""
+        return len(self.loss)
+
+
+class ConvergenceError(RuntimeError):
+    """Gradient descent used up its steps before the loss stopped decreasing (lecture 002's exception)."""
+
+
+def _check_data(where: str, X: Sequence[Sequence[float]], y: Sequence[Any]) -> tuple[list, list]:
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X and y must have the same length, got {len(X)} samples and {len(y)} targets")
+    if not X:
+        raise ValueError(f"{where}: expected at least one sample, got none")
+    return X, y
+
+
+def _resolve_loss(where: str, loss: str | LossFn, y: list) -> tuple[LossFn, bool]:
+    """The loss function and whether it is a classification loss (callables: when every target is an int)."""
+    if callable(loss):
+        return loss, all(isinstance(t, Integral) for t in y)
+    if loss not in LOSSES:
+        raise ValueError(f"{where}: unknown loss {loss!r}, expected one of {sorted(LOSSES)} or a callable")
+    return LOSSES[loss], loss in _CLASSIFICATION
+
+
+def _loss_targets(loss: str | LossFn, y: list) -> list:
+    """Targets as the loss wants them: hinge maps labels 0/1 to -1/+1."""
+    if loss == "hinge" and set(y) <= {0, 1}:
+        return [2 * t - 1 for t in y]
+    return y
+
+
+def _check_outputs(where: str, loss: str | LossFn, output: Output) -> None:
+    """A clear error when the model's output shape does not suit the named loss."""
+    if callable(loss):
+        return
+    if loss in _ONE_OUTPUT and not isinstance(output, Value):
+        raise ValueError(f"{where}: loss {loss!r} needs a model with one output, got {len(output)} outputs")
+    if loss == "cross_entropy" and isinstance(output, Value):
+        raise ValueError(f"{where}: loss 'cross_entropy' needs a model with one output per class, got one output")
+
+
+def _predicted_class(output: Output) -> int:
+    """One output: class 1 if the score is > 0, else 0; several outputs: the argmax (first on ties)."""
+    if isinstance(output, Value):
+        return 1 if output.data > 0 else 0
+    scores = [o.data for o in output]
+    return scores.index(max(scores))
+
+
+def _true_class(label: Any, one_output: bool) -> int:
+    """The class of a label: with one output, labels 0/1 and -1/+1 both mean negative/positive."""
+    return (1 if label > 0 else 0) if one_output else int(label)
+
+
+def _correct(outputs: list[Output], labels: list) -> int:
+    return sum(_predicted_class(o) == _true_class(t, isinstance(o, Value)) for o, t in zip(outputs, labels))
+
+
+@contextmanager
+def _inference(model: Model) -> Iterator[None]:
+    """Eval mode (no dropout) and no graph, then back to the mode the model was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        if was_training:
+            model.train()
+
+
+def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:
+    """Class labels for ``X``: score > 0 for a one-output model, else the argmax; in eval mode, no graph."""
+    with _inference(model):
+        return [_predicted_class(model(x)) for x in X]
+
+
+def evaluate(model: Model, X: Sequence[Sequence[float]], y: Sequence[Any], loss: str | LossFn = "hinge") -> dict[str, float]:
+    """The mean ``loss`` of ``model`` on ``(X, y)``, and its ``accuracy`` for a classification loss."""
+    X, y = _check_data("evaluate", X, y)
+    loss_fn, classification = _resolve_loss("evaluate", loss, y)
+    with _inference(model):
+        outputs = [model(x) for x in X]
+        _check_outputs("evaluate", loss, outputs[0])
+        metrics = {"loss": loss_fn(outputs, _loss_targets(loss, y)).data}
+    if classification:
+        metrics["accuracy"] = _correct(outputs, y) / len(y)
+    return metrics
+
+
+def _count(where: str, name: str, value: Any, minimum: int) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def fit(
+    model: Model,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    loss: str | LossFn = "hinge",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    val_data: tuple[Sequence[Sequence[float]], Sequence[Any]] | None = None,
+    patience: int | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    l2: float = 0.0,
+    lr: float | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` by minibatch gradient descent and return the per-epoch ``History``.
+
+    Args:
+        loss: "hinge" (labels 0/1 become -1/+1), "bce", "cross_entropy", "mse", "mae", or
+            ``loss(outputs, targets) -> Value``.
+        optimizer: defaults to ``SGD(model.parameters(), lr)`` with ``lr`` (default 0.1).
+        batch_size: None for full-batch steps; else minibatches, reshuffled each epoch from ``seed``.
+        patience: stop after this many epochs without a lower ``val_loss`` (needs ``val_data``),
+            then restore the weights of the best epoch.
+        l2: adds ``l2 * l2_penalty(model.parameters())`` to each batch's loss.
+        lr_schedule: ``epoch -> learning rate``, applied at the start of each epoch.
+    """
+    X, y = _check_data("fit", X, y)
+    loss_fn, classification = _resolve_loss("fit", loss, y)
+    targets = _loss_targets(loss, y)
+    epochs = _count("fit", "epochs", epochs, 1)
+    size = len(X) if batch_size is None else _count("fit", "batch_size", batch_size, 1)
+    l2 = as_float(l2, "fit l2")
+    if not l2 >= 0:
+        raise ValueError(f"fit: l2 must be >= 0, got {l2!r}")
+    if patience is not None:
+        patience = _count("fit", "patience", patience, 1)
+        if val_data is None:
+            raise ValueError("fit: patience (early stopping) needs val_data=(X_val, y_val) to watch")
+    if val_data is not None:
+        X_val, y_val = _check_data("fit val_data", *val_data)
+    params = model.parameters()
+    if optimizer is None:
+        optimizer = SGD(params, lr=0.1 if lr is None else lr)
+    elif lr is not None:
+        raise ValueError("fit: lr sets the default SGD's learning rate; give it to the optimizer you passed instead")
+
+    from tqdm.auto import tqdm
+
+    rng = random.Random(seed)
+    history = History()
+    best_val, best_epoch, best_state = math.inf, 0, None
+    model.train()
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
+    for epoch in bar:
+        if lr_schedule is not None:
+            optimizer.lr = lr_schedule(epoch)
+        order = list(range(len(X)))
+        if batch_size is not None:
+            rng.shuffle(order)
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(order), size):
+            batch = order[start:start + size]
+            outputs = [model(X[i]) for i in batch]
+            _check_outputs("fit", loss, outputs[0])
+            data_loss = loss_fn(outputs, [targets[i] for i in batch])
+            objective = data_loss + l2 * l2_penalty(params) if l2 else data_loss
+            optimizer.zero_grad()
+            objective.backward()
+            optimizer.step()
+            total_loss += data_loss.data * len(batch)
+            if classification:
+                correct += _correct(outputs, [y[i] for i in batch])
+        history.loss.append(total_loss / len(X))
+        if classification:
+            history.accuracy.append(correct / len(X))
+        if val_data is not None:
+            metrics = evaluate(model, X_val, y_val, loss)
+            history.val_loss.append(metrics["loss"])
+            if classification:
+                history.val_accuracy.append(metrics["accuracy"])
+        bar.set_postfix({name: round(history[name][-1], 4) for name in history.keys()}, refresh=False)
+        if patience is not None:
+            if history.val_loss[-1] < best_val:
+                best_val, best_epoch, best_state = history.val_loss[-1], epoch, copy.deepcopy(model.state_dict())
+            elif epoch - best_epoch >= patience:
+                history.stopped_epoch = epoch
+                break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    watched = history.val_loss or history.loss
+    history.best_epoch = watched.index(min(watched))
+    return history
+
+
+def gradient_descent(
+    loss_fn: Callable[[], Value],
+    params: Sequence[Value],
+    lr: float = 0.1,
+    max_steps: int = 1000,
+    tol: float = 1e-8,
+    raise_on_no_convergence: bool = True,
+) -> list[float]:
+    """Lecture 002's gradient descent: θ <- θ - lr ∇L(θ) until L(θ_i) - L(θ_i+1) < tol, at most ``max_steps`` times.
+
+    ``loss_fn()`` recomputes the loss from ``params`` (updated in place). Returns the losses L(θ_0), L(θ_1), ...;
+    raises ``ConvergenceError`` when ``max_steps`` (i_max) pass without stopping. As in the lecture, a step
+    that raises the loss also stops: check the returned losses when lr may be too large.
+    """
+    params = list(params)
+    max_steps = _count("gradient_descent", "max_steps", max_steps, 1)
+    lr, tol = as_float(lr, "gradient_descent lr"), as_float(tol, "gradient_descent tol")
+    if not lr > 0:
+        raise ValueError(f"gradient_descent: lr must be > 0, got {lr!r}")
+    loss = loss_fn()
+    losses = [loss.data]
+    for _ in range(max_steps):
+        zero_grad(params)
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+        loss = loss_fn()
+        losses.append(loss.data)
+        if losses[-2] - losses[-1] < tol:
+            return losses
+    if raise_on_no_convergence:
+        raise ConvergenceError(
+            f"gradient_descent: did not converge after {max_steps} steps (i_max): the last step lowered the loss "
+            f"by {losses[-2] - losses[-1]!r}, not below tol={tol!r}"
+        )
+    return losses
