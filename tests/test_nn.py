@@ -510,8 +510,8 @@ def test_unknown_activation_lists_the_valid_names():
         (lambda: MLP(2, [3, 1], pieces=3), ValueError, "pieces applies only to maxout"),
         (lambda: MLP(2, [3, 1], activation="maxout", pieces=0), ValueError, "pieces must be at least 1"),
         (lambda: Maxout(2, 2, pieces=1.5), TypeError, "pieces must be an int"),
-        (lambda: MLP(2, [3, 1], seed="abc"), TypeError, "seed must be an int or None, got str"),
-        (lambda: MLP(2, [3, 1], seed=1.5), TypeError, "seed must be an int or None, got float"),
+        (lambda: MLP(2, [3, 1], seed="abc"), TypeError, "seed must be an int, None or a random.Random, got str"),
+        (lambda: MLP(2, [3, 1], seed=1.5), TypeError, "seed must be an int, None or a random.Random, got float"),
         (lambda: MLP(2, [3, 1]).train("yes"), TypeError, "mode must be a bool"),
     ],
 )

@@ -53,6 +53,8 @@ def test_state_dict_is_a_snapshot_not_a_view(model):
     for p in model.parameters():
         p.data += 1.0
     assert state["parameters"] == before
+    state["architecture"]["nouts"].append(5)
+    assert model.nouts == [4, 3, 1] and model.architecture()["nouts"] == [4, 3, 1]
 
 
 def test_load_state_dict_copies_parameters_into_another_model(model):

@@ -5,6 +5,7 @@ graph of a small network stays small enough to draw and fast to backpropagate.
 """
 from __future__ import annotations
 
+import copy
 import html
 import math
 import random
@@ -34,7 +35,7 @@ _ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
 ACTIVATIONS = (*_ACTIVATION_FUNCTIONS, "prelu")
 MLP_ACTIVATIONS = (*ACTIVATIONS, "maxout")
 
-# rectifiers halve the second moment of their input, so they get He init; the rest get Xavier
+# rectifiers pass about half of their input's second moment, so they get He init; the rest get Xavier
 HE_ACTIVATIONS = frozenset({"relu", "leaky_relu", "prelu", "elu", "softplus", "maxout"})
 
 
@@ -75,7 +76,7 @@ def _rng(seed: Seed, where: str) -> random.Random:
     if isinstance(seed, random.Random):
         return seed
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"{where}: seed must be an int or None, got {type(seed).__name__} {seed!r}")
+        raise TypeError(f"{where}: seed must be an int, None or a random.Random, got {type(seed).__name__} {seed!r}")
     return random.Random(seed)
 
 
@@ -155,7 +156,7 @@ class Module:
 
     def architecture(self) -> dict[str, Any]:
         """What it takes to rebuild this model: its type name and constructor arguments (JSON-able)."""
-        return {"type": type(self).__name__, **{name: getattr(self, name) for name in self.CONFIG}}
+        return copy.deepcopy({"type": type(self).__name__, **{name: getattr(self, name) for name in self.CONFIG}})
 
     def state_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot: format name and version, architecture, seed, parameters as floats."""
@@ -254,13 +255,16 @@ class Neuron(Module):
 
     def __call__(self, x: Inputs) -> Value:
         """The neuron's output for inputs ``x``."""
-        return self._forward(_as_inputs(x, self.nin, "Neuron"))[0]
+        return self._output(_as_inputs(x, self.nin, "Neuron"))
 
-    def _forward(self, inputs: list[Value]) -> list[Value]:
+    def _output(self, inputs: list[Value]) -> Value:
         z = dot(self.w, inputs, self.b)
         if self.slope is not None:
-            return [z.prelu(self.slope)]
-        return [z if self._function is None else self._function(z)]
+            return z.prelu(self.slope)
+        return z if self._function is None else self._function(z)
+
+    def _forward(self, inputs: list[Value]) -> list[Value]:
+        return [self._output(inputs)]
 
     def parameters(self) -> list[Value]:
         """The weights in input order, then the bias, then the PReLU slope if any."""
@@ -291,7 +295,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng, init_std=std) for _ in range(nout)]
 
     def _forward(self, inputs: list[Value]) -> list[Value]:
-        return [neuron._forward(inputs)[0] for neuron in self.neurons]
+        return [neuron._output(inputs) for neuron in self.neurons]
 
     def children(self) -> list[Module]:
         return list(self.neurons)
@@ -469,11 +473,11 @@ class Perceptron(Module):
         """
         inputs = _as_inputs(x, self.nin, "Perceptron.update")
         t = _check_target(t, "Perceptron.update")
+        step = _check_learning_rate(lr, "Perceptron.update") * t
         with no_grad():
             z = self._forward(inputs)[0].data
         if t * z > 0:
             return False
-        step = as_float(lr, "Perceptron lr") * t
         for w, xi in zip(self.w, inputs):
             w.data += step * xi.data
         self.b.data += step
@@ -496,8 +500,7 @@ class Perceptron(Module):
         if len(X) != len(t):
             raise ValueError(f"Perceptron.fit: X and t must have the same length, got {len(X)} and {len(t)}")
         epochs = _check_count(epochs, "epochs", "Perceptron.fit")
-        if not as_float(lr, "Perceptron.fit lr") > 0:
-            raise ValueError(f"Perceptron.fit: lr must be > 0, got {lr!r}")
+        lr = _check_learning_rate(lr, "Perceptron.fit")
         rows = [_as_inputs(x, self.nin, f"Perceptron.fit X[{k}]") for k, x in enumerate(X)]
         targets = [_check_target(tk, f"Perceptron.fit t[{k}]") for k, tk in enumerate(t)]
         history = []
@@ -515,6 +518,13 @@ class Perceptron(Module):
 
     def __repr__(self) -> str:
         return f"Perceptron({self.nin} inputs, {len(self.parameters())} parameters)"
+
+
+def _check_learning_rate(lr: Any, where: str) -> float:
+    lr = as_float(lr, f"{where} lr")
+    if not lr > 0:
+        raise ValueError(f"{where}: lr must be > 0, got {lr!r}")
+    return lr
 
 
 def _check_target(t: Any, where: str) -> float:
