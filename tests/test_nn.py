@@ -121,7 +121,9 @@ def test_weighted_sum_is_one_dot_node_then_the_activation():
     (z,) = out.inputs
     assert z.op == "dot"
     assert z.inputs == (neuron.b, neuron.w[0], x[0], neuron.w[1], x[1], neuron.w[2], x[2])
-    assert Neuron(3, "linear", seed=0)([1, 2, 3]).op == "dot"
+    z = Neuron(3, "linear", seed=0)([1, 2, 3])
+    assert z.op == "dot"
+    assert [v.label for v in z.inputs] == ["b", "w0", "x0", "w1", "x1", "w2", "x2"]  # numbers become labelled leaves
 
 
 # --- forward against hand computation ----------------------------------------------------

@@ -93,7 +93,7 @@ def _as_inputs(x: Any, nin: int | None, where: str) -> list[Value]:
         if isinstance(xi, Value):
             inputs.append(xi)
         elif isinstance(xi, Real):
-            inputs.append(Value(float(xi)))
+            inputs.append(Value(float(xi), f"x{i}"))
         else:
             raise TypeError(f"{where}: input {i} must be a number or a Value, got {type(xi).__name__} {xi!r}")
     return inputs
