@@ -54,7 +54,7 @@ def draw_dot(
     """
     order = _checked_order(root, max_nodes)
     grads = {v: v.grad for v in order} if show_grad else None
-    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), None)
+    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), None, {})
 
 
 def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
@@ -68,13 +68,13 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     order = _checked_order(root, options["max_nodes"])
     saved = {v: v.grad for v in order}
     known: dict[Value, float | None] = dict.fromkeys(order)
-    frames = []
+    frames, statements = [], {}
     try:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
             caption = f"backward step {i}/{len(order)}:  {Step.of(node, upstream)}"
             frames.append(_draw(order, options["rankdir"], known if options["show_grad"] else None, set(order),
-                                options["show_local_grads"], options["highlight"] | {node}, caption))
+                                options["show_local_grads"], options["highlight"] | {node}, caption, statements))
     finally:
         for v, grad in saved.items():
             v.grad = grad
@@ -86,12 +86,12 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     options = _options("forward_frames", draw_options)
     order = _checked_order(root, options["max_nodes"])
     shown: set[Value] = set()
-    frames = []
+    frames, statements = [], {}
     for i, node in enumerate(forward_order(root), 1):
         shown.add(node)
         caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
         frames.append(_draw(order, options["rankdir"], None, shown, options["show_local_grads"],
-                            options["highlight"] | {node}, caption))
+                            options["highlight"] | {node}, caption, statements))
     return frames
 
 
@@ -231,8 +231,13 @@ def _draw(
     show_local_grads: bool,
     highlight: set[Value],
     caption: str | None,
+    statements: dict[tuple[Any, ...], str],
 ) -> graphviz.Digraph:
-    """The DOT graph of ``order``: data of ``shown`` nodes, ``grads`` (None entries blank)."""
+    """The DOT graph of ``order``: data of ``shown`` nodes, ``grads`` (None entries blank).
+
+    ``statements`` memoizes DOT lines across the frames of one pass, where most nodes look the
+    same from frame to frame (graphviz's quoting would otherwise dominate the time).
+    """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
     graph = _drawing_class()(
@@ -248,19 +253,31 @@ def _draw(
     for v in order:
         grad = None if grads is None else grads[v]
         value = v.data if v in shown else None
-        graph.node(ids[v], _box(v, value, grad, grads is not None, v in highlight), shape="plaintext", margin="0")
+        _add(graph, statements, "node", ids[v], _box(v, value, grad, grads is not None, v in highlight),
+             shape="plaintext", margin="0")
         if v.inputs:
             op_id = f"{ids[v]}_op"
             lit = v in highlight
-            graph.node(op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03", width="0.5", height="0.4",
-                       fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE,
-                       penwidth="2.5" if lit else "1.4", fontsize="20")
+            _add(graph, statements, "node", op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03",
+                 width="0.5", height="0.4", fontsize="20", penwidth="2.5" if lit else "1.4",
+                 fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE)
             edge_style = {"color": _HIGHLIGHT_EDGE, "penwidth": "3"} if lit else {}
             for inp, local in zip(v.inputs, v.local_grads):
                 label = {"label": f" {number(local)} "} if show_local_grads else {}
-                graph.edge(ids[inp], op_id, **label, **edge_style)
-            graph.edge(op_id, ids[v])
+                _add(graph, statements, "edge", ids[inp], op_id, **label, **edge_style)
+            _add(graph, statements, "edge", op_id, ids[v])
     return graph
+
+
+def _add(graph: graphviz.Digraph, statements: dict[tuple[Any, ...], str], kind: str, *args: str, **attrs: str) -> None:
+    """``graph.node(...)`` or ``graph.edge(...)``, reusing the DOT line when the same one was made before."""
+    key = (kind, args, tuple(attrs.items()))
+    line = statements.get(key)
+    if line is None:
+        getattr(graph, kind)(*args, **attrs)
+        statements[key] = graph.body[-1]
+    else:
+        graph.body.append(line)
 
 
 def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit: bool) -> str:
