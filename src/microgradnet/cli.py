@@ -1,22 +1,538 @@
-"""The ``microgradnet`` command line."""
+"""The ``microgradnet`` command line: ``demo``, ``example``, ``graph`` and ``train``.
+
+Every number printed comes from the engine (``trace``); this module only lays it out as the
+slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
+"""
 from __future__ import annotations
 
 import argparse
-from typing import Sequence
+import math
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from . import __version__
 
+if TYPE_CHECKING:
+    from .engine import Value
+    from .examples import GraphExample, TrainingExample
+
+DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+TRAIN_LOSSES = ("hinge", "mse", "mae", "bce", "cross_entropy")
+EXIT_ERROR = 2
+
+
+class CliError(Exception):
+    """A problem with what the user asked for; shown as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line in the same form as every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        hint = f" (see: microgradnet {command} --help)" if command else " (see: microgradnet --help)"
+        self.exit(EXIT_ERROR, f"microgradnet: error: {message}{hint}\n")
+
+
+# --- argument types --------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _rate(text: str, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise argparse.ArgumentTypeError(f"expected a finite number {bound}, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    return _rate(text, allow_zero=False)
+
+
+def _non_negative_float(text: str) -> float:
+    return _rate(text, allow_zero=True)
+
+
+def _layer_sizes(text: str) -> list[int]:
+    """``"16,16"`` as ``[16, 16]``; an empty string means no hidden layer."""
+    sizes = []
+    for piece in filter(None, (p.strip() for p in text.split(","))):
+        if not piece.isdigit() or int(piece) < 1:
+            raise argparse.ArgumentTypeError(f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}")
+        sizes.append(int(piece))
+    return sizes
+
+
+# --- the parser ------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="microgradnet", description="Learn backpropagation, one node at a time.")
+    """The argparse parser of the ``microgradnet`` command and its subcommands."""
+    from .nn import MLP_ACTIVATIONS
+
+    parser = _Parser(prog="microgradnet", description="Learn backpropagation, one node at a time.")
     parser.add_argument("--version", action="version", version=f"microgradnet {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="the lecture's two worked examples step by step, their graphs, and a trained network",
+        description="Steps through LECTURES rows 1 and 2 as the slides do, writes their graphs (SVG and PNG), "
+        "trains the moons MLP and plots its decision boundary and loss curve.",
+    )
+    demo.add_argument("--out", default="microgradnet-demo", metavar="DIR",
+                      help="directory for the files (default: ./microgradnet-demo)")
+    demo.add_argument("--no-train", action="store_true", help="skip training the network")
+    demo.add_argument("--epochs", type=_positive_int, default=100, metavar="N",
+                      help="training epochs (default: 100)")
+    demo.set_defaults(run=_demo)
+
+    example = commands.add_parser(
+        "example", help="one lecture example (--list shows them)",
+        description="Print one lecture example as the slides do; optionally draw it.",
+    )
+    example.add_argument("name", nargs="?", metavar="NAME", help="the example, e.g. neuron (see --list)")
+    example.add_argument("--list", action="store_true", help="list the examples")
+    example.add_argument("--out", metavar="DIR", help="write the graph (or the plots) into DIR")
+    example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
+    example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    example.set_defaults(run=_example)
+
+    graph = commands.add_parser(
+        "graph", help="trace and draw an expression typed on the command line",
+        description="Parse EXPR safely (numbers, names from --at, + - * / **, exp log sqrt tanh sigmoid relu "
+        "leaky_relu elu softplus abs) and print its forward values, backward steps and gradient. "
+        "An expression starting with '-' goes after '--': microgradnet graph --at x=1 -- '-x*x'.",
+    )
+    graph.add_argument("expr", metavar="EXPR", help="e.g. 'z*(x+y)' or '1/(1+exp(-(w0*x0+w1*x1+w2)))'")
+    graph.add_argument("--at", default="", metavar="x=2,y=3", help="the value of each name")
+    graph.add_argument("--out", metavar="FILE_STEM", help="write the graph as FILE_STEM.svg and FILE_STEM.png")
+    graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
+    graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    graph.set_defaults(run=_graph)
+
+    train = commands.add_parser(
+        "train", help="train an MLP on a 2-D data set",
+        description="Train an MLP on a 2-D data set and print its training accuracy.",
+    )
+    train.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: moons)")
+    train.add_argument("--samples", type=_positive_int, metavar="N",
+                       help="number of points (default: the data set's, 100; xor: its 4 corners)")
+    train.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="16,16",
+                       help="hidden layer sizes (default: 16,16)")
+    train.add_argument("--activation", choices=MLP_ACTIVATIONS, default="relu", metavar="NAME",
+                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} (default: relu)")
+    train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
+    train.add_argument("--lr", type=_positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
+    train.add_argument("--loss", choices=TRAIN_LOSSES, default="hinge", help="(default: hinge)")
+    train.add_argument("--l2", type=_non_negative_float, default=0.0, help="weight of the L2 penalty (default: 0)")
+    train.add_argument("--batch-size", type=_positive_int, metavar="N", help="minibatch size (default: full batch)")
+    train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                       help="seed of the data, the weights and the batches (default: 0)")
+    train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
+    train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 for bad arguments)."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit code (2 for bad arguments or output that cannot be written)."""
+    from .expr import ExpressionError
+
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")  # a console without ∂ or δ shows "?" instead of failing
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command is None:
-        build_parser().print_help()
+        parser.print_help()
+        return 0
+    try:
+        args.run(args)
+    except BrokenPipeError:  # the reader went away (microgradnet demo | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (CliError, ExpressionError, ValueError, OSError) as err:
+        print(f"microgradnet: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("microgradnet: interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def _one_line(err: Exception) -> str:
+    message = " ".join(str(err).split())
+    if isinstance(err, OSError) and err.filename is not None:
+        message = f"cannot write {err.filename}: {err.strerror or message}"
+    return message
+
+
+# --- commands --------------------------------------------------------------------------
+
+def _demo(args: argparse.Namespace) -> None:
+    from . import examples
+
+    out = _output_dir(args.out)
+    print(f"microgradnet demo: backpropagation as the lecture slides show it (LECTURES rows 1, 2 and 16);\n"
+          f"the pictures go to {out}{os.sep}\n")
+    written = Written()
+    for name, picture in (("add-mul", False), ("neuron", True)):
+        example = examples.EXAMPLES[name]
+        built = example.build()
+        print(_graph_text(name, example.title, example.row, built))
+        written.graph(built.root, out / name)
+        if picture:
+            written.graph(built.root, out / f"{name}-local-grads", local_grads=True)
+    if not args.no_train:
+        print(_heading("Row 16: a neural network at work (micrograd's moons demo)"))
+        trained = examples.moons(epochs=args.epochs, progress=True)
+        print("\n".join(trained.summary) + "\n")
+        written.plots(trained, out / "moons")
+    written.report()
+
+
+def _example(args: argparse.Namespace) -> None:
+    from .examples import EXAMPLES, GraphExample
+
+    if args.list:
+        if args.name or args.out or args.frames or args.local_grads:
+            raise CliError("example --list takes no NAME or other options")
+        width = max(map(len, EXAMPLES))
+        print("Lecture examples (microgradnet example NAME):")
+        for name, (title, row, _) in EXAMPLES.items():
+            print(f"  {name:<{width}}  row {row:>2}  {title}")
+        return
+    if not args.name:
+        raise CliError("example: give an example NAME or --list")
+    if args.name not in EXAMPLES:
+        raise CliError(f"unknown example {args.name!r}; known: {', '.join(EXAMPLES)} (see: microgradnet example --list)")
+    example = EXAMPLES[args.name]
+    if example.trains and (args.frames or args.local_grads):
+        raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
+    out = _output_dir(args.out) if args.out else None
+    frames = _output_dir(args.frames) if args.frames else None
+    built = example.build()
+    written = Written()
+    if isinstance(built, GraphExample):
+        print(_graph_text(args.name, example.title, example.row, built))
+        if out is not None:
+            written.graph(built.root, out / args.name, local_grads=args.local_grads)
+        if frames is not None:
+            written.frames(built.root, frames, local_grads=args.local_grads)
+    else:
+        print(_heading(f"Row {example.row}: {example.title}"))
+        print("\n".join(built.summary))
+        if out is not None:
+            written.plots(built, out / args.name)
+    written.report()
+
+
+def _graph(args: argparse.Namespace) -> None:
+    from .engine import Value
+    from .expr import parse, parse_assignments
+    from .trace import trace_backward
+
+    at = parse_assignments(args.at)
+    out = _output_stem(args.out) if args.out else None
+    frames = _output_dir(args.frames) if args.frames else None
+    if args.local_grads and out is None and frames is None:
+        raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    leaves = {name: Value(value, label=name) for name, value in at.items()}
+    root = parse(args.expr, leaves)
+    if root.op and not root.label:
+        root.label = "f"
+    print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
+    if leaves:
+        print("at " + ", ".join(f"{name} = {value:g}" for name, value in at.items()))
+    print()
+    print(_forward_text(root, leaves))
+    steps = trace_backward(root)
+    print(_backward_text(steps))
+    print(_gradient_text(root, leaves))
+    written = Written()
+    if out is not None:
+        written.graph(root, out, local_grads=args.local_grads)
+    if frames is not None:
+        written.frames(root, frames, local_grads=args.local_grads)
+    written.report()
+
+
+def _train(args: argparse.Namespace) -> None:
+    from . import data
+    from .nn import MLP
+    from .train import evaluate, fit, predict
+
+    for path in (args.save, args.plot, args.history):
+        if path:
+            _output_file(path)  # checked before training, so a bad path does not waste the run
+    make = getattr(data, f"make_{args.data}")
+    X, y = make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
+    classes = max(y) + 1
+    if args.loss == "cross_entropy":
+        nout = classes
+    elif classes > 2:
+        raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss cross_entropy")
+    else:
+        nout = 1
+    targets = [2 * t - 1 for t in y] if args.loss in ("mse", "mae") else y  # regress onto -1/+1, threshold 0
+    model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
+    batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
+    print(f"Training {model!r}")
+    print(f"on {args.data} ({len(X)} points, {classes} classes), {args.loss} loss"
+          f"{f' + {args.l2:g}·L2' if args.l2 else ''}, SGD lr {args.lr:g}, {args.epochs} epochs, {batches}")
+    history = fit(model, X, targets, loss=args.loss, epochs=args.epochs, lr=args.lr, l2=args.l2,
+                  batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress)
+    final_loss = evaluate(model, X, targets, loss=args.loss)["loss"]
+    correct = sum(p == t for p, t in zip(predict(model, X), y))
+    print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
+    written = Written()
+    if args.save:
+        model.save(args.save)
+        written.files.append(Path(args.save))
+    if args.plot or args.history:
+        from .examples import TrainingExample
+
+        run = TrainingExample([], model, X, y, history)
+        if args.plot:
+            written.files.append(_plot(run, "boundary", Path(args.plot)))
+        if args.history:
+            written.files.append(_plot(run, "history", Path(args.history)))
+    written.report()
+
+
+# --- text ------------------------------------------------------------------------------
+
+def _heading(title: str) -> str:
+    return f"{title}\n{'=' * len(title)}"
+
+
+def _graph_text(name: str, title: str, row: int, example: GraphExample) -> str:
+    """A graph example as the slides show it: formula, forward pass, backward steps, gradient, checks."""
+    from .trace import trace_backward
+
+    parts = [_heading(f"Row {row}: {title}  [microgradnet example {name}]"), example.formula]
+    parts += _wrap(example.point.split(", "), "at ", "   ")
+    parts.append("")
+    parts.append(_forward_text(example.root, example.leaves))
+    parts.append(_backward_text(trace_backward(example.root)))
+    parts.append(_gradient_text(example.root, example.leaves))
+    if example.checks:
+        parts.append(_checks_text(example))
+    return "\n".join(parts)
+
+
+def _wrap(items: list[str], first: str, indent: str = "  ", width: int = 100) -> list[str]:
+    """``items`` joined by ", " into lines of at most ``width`` characters, never splitting an item."""
+    lines, line, empty = [], first, True
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if not empty and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line, empty = indent, True
+        line += piece if empty else " " + piece
+        empty = False
+    return [*lines, line]
+
+
+def _table(rows: list[list[str]], right: set[int], indent: str = "  ") -> list[str]:
+    """Rows of cells as aligned columns; the columns in ``right`` (numbers) are right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _forward_text(root: Value, named: dict[str, Value]) -> str:
+    """The leaves' values (the ``named`` ones first, in order), then each op as a table row."""
+    from .trace import fmt, trace_forward
+
+    steps = trace_forward(root)
+    ops = [s for s in steps if s.inputs]
+    leaves = [v for v in named.values()] + [s.node for s in steps if not s.inputs and s.node not in named.values()]
+    lines = ["Forward pass"]
+    if leaves:
+        lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data)}" for v in leaves], "  ")
+    rows = []
+    for step in ops:
+        title, _, rest = str(step).partition(": ")
+        expression, _, value = rest.rpartition(" = ")
+        rows.append([title, expression, "=", value])
+    if rows:
+        lines += _table(rows, right={1, 3})
+    return "\n".join(lines) + "\n"
+
+
+_BACKWARD_LINE = re.compile(r"(?P<node>.+?): upstream (?P<up>\S+) × local (?P<local>.+?) = (?P<down>.+?) → (?P<to>.+)")
+
+
+def _backward_text(steps: list) -> str:
+    """The backward steps of op nodes as a table: node, upstream × local = downstream → inputs."""
+    lines = ["Backward pass: upstream × local = downstream, from the output back"]
+    rows, raw = [["node", "upstream", "", "local", "", "downstream", "", "to"]], []
+    for step in steps:
+        if not step.inputs:
+            continue
+        match = _BACKWARD_LINE.fullmatch(str(step))
+        if match is None:
+            raw.append(f"  {step}")
+        else:
+            rows.append([match["node"], match["up"], "×", match["local"], "=", match["down"], "→", match["to"]])
+    if len(rows) > 1:
+        lines += _table(rows, right={1, 3, 5})
+    return "\n".join(lines + raw) + "\n"
+
+
+def _gradient_text(root: Value, leaves: dict[str, Value]) -> str:
+    from .trace import fmt
+
+    out = root.label or "f"
+    if not leaves:
+        return f"Gradient: {out} depends on no named input\n"
+    rows = [[f"∂{out}/∂{name}", "=", fmt(leaf.grad)] for name, leaf in leaves.items()]
+    vector = ", ".join(fmt(leaf.grad) for leaf in leaves.values())
+    lines = [f"Gradient of {out} = {fmt(root.data)}", *_table(rows, right={2})]
+    if len(leaves) <= 6:  # the slides write the gradient as a vector for small examples
+        lines.append(f"  ∇{out}({', '.join(leaves)}) = ({vector})")
+        grads = [leaf.grad for leaf in leaves.values()]
+        if any(round(g, 1) != round(g, 2) for g in grads):
+            lines.append(f"  to 1 decimal, as slides often round: ({', '.join(fmt(g, 1) for g in grads)})")
+    return "\n".join(lines) + "\n"
+
+
+def _checks_text(example: GraphExample) -> str:
+    rows = [["derivative", "slide's formula", "by hand", "autodiff", ""]]
+    for check in example.checks:
+        agree = math.isclose(check.hand, check.autodiff, rel_tol=1e-9, abs_tol=1e-12)
+        rows.append([check.name, check.formula, f"{check.hand:.4f}", f"{check.autodiff:.4f}", "✓" if agree else "✗ differs"])
+    return "\n".join(["The slide's hand derivation vs autodiff", *_table(rows, right={2, 3})]) + "\n"
+
+
+# --- files -----------------------------------------------------------------------------
+
+def _output_dir(path: str) -> Path:
+    """``path`` as a directory that exists and can be written to (made if missing), or a CliError."""
+    directory = Path(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CliError(f"cannot write into {path}: it is a file, not a directory") from None
+    except OSError as err:
+        raise CliError(f"cannot create the output directory {path}: {err.strerror or err}") from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write into {path}: permission denied")
+    return directory
+
+
+def _output_file(path: str) -> Path:
+    """``path`` as a file that can be written (its directory made if missing), or a CliError."""
+    file = Path(path)
+    if file.is_dir():
+        raise CliError(f"cannot write {path}: it is a directory")
+    _output_dir(str(file.parent))
+    return file
+
+
+def _output_stem(path: str) -> Path:
+    stem = _output_file(path)
+    return stem.with_suffix("") if stem.suffix.lower() in (".svg", ".png", ".dot") else stem
+
+
+class Written:
+    """The files a command wrote, and whether Graphviz was missing (drawings fell back to .dot)."""
+
+    def __init__(self) -> None:
+        self.files: list[Path] = []
+        self.missing_dot = False
+
+    def _save(self, graph: object, stem: Path, formats: tuple[str, ...]) -> None:
+        from .viz import save
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            self.files += save(graph, stem, formats=formats)
+        self.missing_dot |= any(issubclass(w.category, RuntimeWarning) for w in caught)
+
+    def graph(self, root: Value, stem: Path, local_grads: bool = False) -> None:
+        """Draw ``root``'s graph with values and gradients as ``stem``.svg and .png."""
+        from .viz import draw_dot
+
+        self._save(draw_dot(root, show_local_grads=local_grads), stem, ("svg", "png"))
+
+    def frames(self, root: Value, directory: Path, local_grads: bool = False) -> None:
+        """One SVG per backward step: ``step-01.svg``, ``step-02.svg``, ..."""
+        from .viz import step_frames
+
+        frames = step_frames(root, show_local_grads=local_grads)
+        digits = max(2, len(str(len(frames))))
+        for i, frame in enumerate(frames, 1):
+            self._save(frame, directory / f"step-{i:0{digits}d}", ("svg",))
+
+    def plots(self, run: TrainingExample, stem: Path) -> None:
+        """The decision boundary (``stem``-boundary.png) and, if trained by ``fit``, the loss curve."""
+        self.files.append(_plot(run, "boundary", stem.with_name(f"{stem.name}-boundary.png")))
+        if run.history is not None:
+            self.files.append(_plot(run, "history", stem.with_name(f"{stem.name}-loss.png")))
+
+    def report(self) -> None:
+        """List the files written; say how to get pictures if only DOT source could be written."""
+        if not self.files:
+            return
+        print(f"Wrote {len(self.files)} file{'s' if len(self.files) > 1 else ''}:")
+        for path in self.files:
+            print(f"  {path}")
+        if self.missing_dot:
+            from .viz import INSTALL_HINT
+
+            print(f"Graphviz's dot program was not found, so the graphs were written as .dot files; to get "
+                  f"SVG and PNG, {INSTALL_HINT}", file=sys.stderr)
+
+
+def _plot(run: TrainingExample, kind: str, path: Path) -> Path:
+    """Plot ``run``'s decision boundary or history as a PNG at ``path``, headless."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_decision_boundary, plot_history
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    try:
+        if kind == "boundary":
+            plot_decision_boundary(run.model, run.X, run.y, ax=ax)
+        else:
+            plot_history(run.history, ax=ax)
+        fig.tight_layout()
+        fig.savefig(path, dpi=150)
+    finally:
+        plt.close(fig)
+    return path
