@@ -99,6 +99,9 @@ def test_neuron_graph_structure_and_numbers() -> None:
     # the slide's forward 1, -1, 0.37, 1.37, 0.73 and backward -0.53, -0.53, -0.20, 0.20, ...
     assert computed == sorted([("-2", "0.1966"), ("6", "0.1966"), ("4", "0.1966"), ("1", "0.1966"),
                                ("-1", "-0.1966"), ("0.3679", "-0.5344"), ("1.368", "-0.5344"), ("0.7311", "1")])
+    at_slide_rounding = sorted((round(float(d), 2), round(float(g), 2)) for d, g in computed)
+    assert at_slide_rounding == sorted([(-2.0, 0.2), (6.0, 0.2), (4.0, 0.2), (1.0, 0.2), (-1.0, -0.2),
+                                        (0.37, -0.53), (1.37, -0.53), (0.73, 1.0)])
 
 
 def test_number_format() -> None:
