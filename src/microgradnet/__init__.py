@@ -1,39 +1,76 @@
 """microgradnet: a scalar reverse-mode autodiff engine and neural networks, for learning backprop."""
 from __future__ import annotations
 
+from .data import make_blobs, make_circles, make_moons, make_sine, make_spirals, make_xor, train_test_split
 from .engine import Value, backward_walk, detect_anomaly, dot, max, no_grad, sum, topological_order, zero_grad
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
+from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
+from .optim import SGD, Adam, Optimizer
+from .plot import plot_activation, plot_decision_boundary, plot_history
+from .tape import CompiledLoss, Tape, TapeError, compile_loss, record
 from .trace import trace_backward, trace_forward
+from .train import ConvergenceError, History, evaluate, fit, gradient_descent, predict
 from .viz import draw_dot, forward_frames, show_steps, step_frames
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Adam",
+    "CompiledLoss",
+    "ConvergenceError",
     "Dropout",
     "GradcheckError",
+    "History",
     "Layer",
     "MLP",
     "Maxout",
     "Module",
     "Neuron",
+    "Optimizer",
     "Perceptron",
+    "SGD",
+    "Tape",
+    "TapeError",
     "Value",
     "backward_walk",
+    "binary_cross_entropy",
+    "compile_loss",
+    "cross_entropy",
     "detect_anomaly",
     "dot",
     "draw_dot",
+    "evaluate",
+    "fit",
     "forward_frames",
     "grad",
     "gradcheck",
+    "gradient_descent",
+    "hinge",
+    "l1_penalty",
+    "l2_penalty",
+    "mae",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_sine",
+    "make_spirals",
+    "make_xor",
     "max",
+    "mse",
     "no_grad",
     "numerical_grad",
+    "plot_activation",
+    "plot_decision_boundary",
+    "plot_history",
+    "predict",
+    "record",
     "show_steps",
     "step_frames",
     "sum",
     "topological_order",
     "trace_backward",
     "trace_forward",
+    "train_test_split",
     "zero_grad",
 ]

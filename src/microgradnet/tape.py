@@ -1,0 +1,429 @@
+"""Record a computation once, replay it many times: the graph compiled into a flat program.
+
+A training loop builds the same graph every step; only the numbers change. ``record(fn,
+*example_inputs)`` runs ``fn`` once on Values, walks the graph (``topological_order``) and
+keeps a flat program: one slot per leaf (inputs, then parameters, then constants) and one
+instruction ``(op, input slots, output slot)`` per op node, in topological order.
+``Tape.forward`` calls each op's own rule (``op.rule``, from ``ops``) on plain floats, so
+relu, max and abs take whichever branch the new numbers need; ``Tape.backward`` multiplies
+and adds the stored local gradients in the same order as ``Value.backward`` and adds the
+results to the parameters' ``.grad``: the same floats, bit for bit, and no Value is made.
+
+What cannot be replayed is refused with a ``TapeError``. ``fn`` may read ``x.data`` and
+branch on it (``if x.data > 0:``); then its graph depends on the numbers, and a tape of one
+graph would be silently wrong for others. So ``record`` runs ``fn`` again at a few probe
+inputs (the example inputs negated, rescaled, and drawn at random from a seeded generator)
+and compares the graphs node by node: the same ops with the same constants, the same wiring,
+the same parameter objects, and equal constant leaves. Any difference is refused. Leaves
+that are the same object in every run are parameters (their ``.data`` is read at the start
+of each forward, their ``.grad`` receives gradients); leaves made afresh by each run are
+constants. The check is only as strong as its probes: a branch no probe takes is not seen,
+so branch on data outside ``fn``, not inside it.
+"""
+from __future__ import annotations
+
+import random
+from operator import itemgetter
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
+
+from .engine import Value, as_float, is_grad_enabled, topological_order
+from .nn import Dropout, Module
+from .ops import Op
+
+# A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
+Shape = Any
+
+
+class TapeError(ValueError):
+    """A computation the tape cannot replay faithfully, or a replay given the wrong inputs."""
+
+
+class Instruction(NamedTuple):
+    """``values[output], local_grads[output] = op.rule(*values[inputs])``: one op node of the graph."""
+
+    op: Op
+    inputs: tuple[int, ...]
+    output: int
+    label: str
+
+
+def _flatten(obj: Any, where: str, numbers: list[float], labels: list[str]) -> Shape:
+    """Append the numbers (or Values' data and labels) in ``obj`` to ``numbers``; return ``obj``'s nesting."""
+    if isinstance(obj, (list, tuple)):
+        return [_flatten(item, f"{where}[{i}]", numbers, labels) for i, item in enumerate(obj)]
+    numbers.append(obj.data if isinstance(obj, Value) else as_float(obj, where))
+    labels.append(obj.label if isinstance(obj, Value) else "")
+    return None
+
+
+def _unflatten(shape: Shape, leaves: Any) -> Any:
+    """The items of the iterator ``leaves`` nested as ``shape`` (lists for sequences)."""
+    if shape is None:
+        return next(leaves)
+    return [_unflatten(item, leaves) for item in shape]
+
+
+def _flatten_like(obj: Any, shape: Shape, where: str, numbers: list[float]) -> None:
+    """Append the numbers in ``obj`` to ``numbers``, refusing a nesting other than ``shape``."""
+    if shape is None:
+        if isinstance(obj, (list, tuple)):
+            raise TapeError(f"{where}: expected a number, got a {type(obj).__name__} of {len(obj)} items")
+        numbers.append(as_float(obj, where))
+        return
+    if not isinstance(obj, (list, tuple)):
+        raise TapeError(f"{where}: expected a sequence of {len(shape)} items, got {type(obj).__name__} {obj!r}")
+    if len(obj) != len(shape):
+        raise TapeError(f"{where}: expected {len(shape)} items, got {len(obj)}")
+    for i, (item, item_shape) in enumerate(zip(obj, shape)):
+        _flatten_like(item, item_shape, f"{where}[{i}]", numbers)
+
+
+def _outputs(result: Any) -> tuple[Value, ...]:
+    """``fn``'s result as a tuple of Values, or a TapeError saying what it returned instead."""
+    values = tuple(result) if isinstance(result, (list, tuple)) else (result,)
+    if not values or not all(isinstance(v, Value) for v in values):
+        raise TapeError(
+            f"record: fn must return a Value or a non-empty list of Values, got {type(result).__name__} {result!r}"
+        )
+    return values
+
+
+def _graph(outputs: tuple[Value, ...]) -> list[Value]:
+    """Every node the outputs depend on, inputs before results; the first output's nodes first, in its order."""
+    seen: set[Value] = set()
+    order: list[Value] = []
+    for out in outputs:
+        for node in topological_order(out):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def _run(fn: Callable[..., Any], shape: Shape, numbers: Sequence[float], labels: Sequence[str]) -> tuple[list[Value], tuple[Value, ...]]:
+    """Call ``fn`` on fresh input Values holding ``numbers``; return those inputs and fn's outputs."""
+    inputs = [Value(x, label) for x, label in zip(numbers, labels)]
+    outputs = _outputs(fn(*_unflatten(shape, iter(inputs))))
+    return inputs, outputs
+
+
+def _signature(inputs: list[Value], outputs: tuple[Value, ...]) -> list[tuple[Any, ...]]:
+    """The graph as comparable data: per node its kind (input k, leaf object, constant, op) and input positions."""
+    order = _graph(outputs)
+    position = {node: i for i, node in enumerate(order)}
+    input_index = {v: k for k, v in enumerate(inputs)}
+    signature: list[tuple[Any, ...]] = []
+    for node in order:
+        if node.op:
+            rule = node.op.rule
+            op_key = (str(node.op), getattr(rule, "func", rule), getattr(rule, "args", ()))
+            signature.append(("op", op_key, tuple(position[v] for v in node.inputs)))
+        elif node in input_index:
+            signature.append(("input", input_index[node]))
+        else:
+            signature.append(("leaf", node))
+    signature.append(("outputs", tuple(position[v] for v in outputs)))
+    return signature
+
+
+def _describe(entry: tuple[Any, ...]) -> str:
+    """One signature entry as it reads in an error message."""
+    kind = entry[0]
+    if kind == "op":
+        return f"{entry[1][0]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
+    if kind == "input":
+        return f"input {entry[1]}"
+    if kind == "leaf":
+        return f"the leaf {entry[1]!r}"
+    return "outputs at nodes " + ", ".join(map(str, entry[1]))
+
+
+def _preview(numbers: list[float]) -> str:
+    """The first few of ``numbers``, for an error message."""
+    shown = ", ".join(map(repr, numbers[:4]))
+    return f"[{shown}]" if len(numbers) <= 4 else f"[{shown}, ... ({len(numbers)} numbers)]"
+
+
+def _check(example: list[tuple[Any, ...]], probe: list[tuple[Any, ...]], numbers: list[float], constants: set[int]) -> None:
+    """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
+    where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
+    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, such as `if x.data > 0:`)"
+    if len(example) != len(probe):
+        raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
+    for i, (a, b) in enumerate(zip(example, probe)):
+        if a[0] == b[0] == "leaf" and a[1] is not b[1]:
+            if not (a[1].data == b[1].data or a[1].data != a[1].data and b[1].data != b[1].data):
+                raise TapeError(
+                    f"record: fn makes a constant from its inputs' numbers (read from .data, or under no_grad): "
+                    f"node {i} is {a[1].data!r} " + where.format(repr(b[1].data))
+                )
+            constants.add(i)
+        elif a != b:
+            raise TapeError(f"record: {why}: node {i} is {_describe(a)} " + where.format(_describe(b)))
+
+
+def _probes(numbers: list[float], count: int, seed: int) -> list[list[float]]:
+    """Input points to re-run fn at: the example negated, rescaled by positive factors, then random, seeded."""
+    rng = random.Random(seed)
+    points = [
+        [-x if x else 1.0 for x in numbers],
+        [(x if x else 1.0) * rng.uniform(0.5, 2.0) for x in numbers],
+    ]
+    while len(points) < count:
+        points.append([rng.gauss(0.0, 1.0) * max(1.0, abs(x)) for x in numbers])
+    return points[:count]
+
+
+def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: int = 0) -> Tape:
+    """Run ``fn`` on Values made from ``example_inputs`` (numbers, nested in lists as fn expects) and compile its graph.
+
+    ``fn`` returns a Value or a list of Values. It is re-run at ``probes`` seeded probe inputs to refuse
+    data-dependent graphs (see the module docstring); a probe at which fn raises a domain error is skipped.
+    """
+    if not is_grad_enabled():
+        raise TapeError("record: gradients are off (inside no_grad), so fn builds no graph to record")
+    if probes < 1:
+        raise ValueError(f"record: probes must be at least 1 to check fn for data-dependent graphs, got {probes!r}")
+    numbers: list[float] = []
+    labels: list[str] = []
+    shape = _flatten(list(example_inputs), "record: example_inputs", numbers, labels)
+    inputs, outputs = _run(fn, shape, numbers, labels)
+    example = _signature(inputs, outputs)
+    constants: set[int] = set()
+    checked = 0
+    for point in _probes(numbers, probes, seed):
+        try:
+            probe_inputs, probe_outputs = _run(fn, shape, point, labels)
+        except (ArithmeticError, ValueError) as error:
+            if isinstance(error, TapeError):
+                raise
+            continue
+        _check(example, _signature(probe_inputs, probe_outputs), point, constants)
+        checked += 1
+    if not checked:
+        raise TapeError(
+            f"record: fn raised at all {probes} probe inputs, so its graph could not be checked for "
+            "data-dependent control flow; the tape refuses what it cannot check"
+        )
+    return Tape(shape, inputs, outputs, {example[i][1] for i in constants})
+
+
+class Tape:
+    """A recorded graph as a flat program: replay with ``forward(inputs)``, then ``backward()``.
+
+    Made by ``record``. Slots ``%0 ..`` hold the inputs, then the parameters, then the constants,
+    then one result per instruction; ``values`` and ``local_grads`` hold them after a forward.
+    ``str(tape)`` is the listing.
+    """
+
+    def __init__(self, shape: Shape, inputs: list[Value], outputs: tuple[Value, ...], constants: set[Value]) -> None:
+        order = _graph(outputs)
+        slot = {v: k for k, v in enumerate(inputs)}
+        used = [v for node in order for v in node.inputs] + list(outputs)  # leaves numbered as first used
+        leaves = list(dict.fromkeys(v for v in used if not v.op and v not in slot))
+        self.parameters: list[Value] = [v for v in leaves if v not in constants]
+        const_leaves = [v for v in leaves if v in constants]
+        for v in (*self.parameters, *const_leaves):
+            slot[v] = len(slot)
+        self.input_shape = shape
+        self.n_inputs = len(inputs)
+        self.input_labels = [v.label for v in inputs]
+        self.constants: list[float] = [v.data for v in const_leaves]
+        self.instructions: list[Instruction] = []
+        for node in order:
+            if node.op:
+                slot[node] = len(slot)
+                self.instructions.append(Instruction(node.op, tuple(slot[v] for v in node.inputs), slot[node], node.label))
+        self.outputs: tuple[int, ...] = tuple(slot[v] for v in outputs)
+        first_constant = len(inputs) + len(self.parameters)
+        self.values: list[float] = [0.0] * len(slot)
+        self.values[first_constant : first_constant + len(const_leaves)] = self.constants
+        self.local_grads: list[tuple[float, ...]] = [()] * len(slot)
+        self.input_grads: list[float] = [0.0] * len(inputs)
+        # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
+        self._forward_program = [
+            (ins.op.rule, itemgetter(*ins.inputs) if len(ins.inputs) > 1 else ins.inputs[0], ins.output, len(ins.inputs) > 1)
+            for ins in self.instructions
+        ]
+        self._backward_program = [
+            (ins.output, ins.inputs if len(ins.inputs) > 1 else ins.inputs[0], len(ins.inputs) > 1)
+            for ins in reversed(self.instructions)
+        ]
+        self._replay([v.data for v in inputs])
+
+    def __len__(self) -> int:
+        return len(self.instructions)
+
+    def __repr__(self) -> str:
+        counts = zip((self.n_inputs, len(self.parameters), len(self.constants), len(self.instructions), len(self.outputs)),
+                     ("input", "parameter", "constant", "instruction", "output"))
+        return "<Tape: " + ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts) + ">"
+
+    def __str__(self) -> str:
+        return self.listing()
+
+    def forward(self, *inputs: Any) -> float | list[float]:
+        """Replay on new input numbers: a flat list, or the example inputs' nesting. Returns the output number(s).
+
+        Parameters' current ``.data`` is read first, so an optimizer's updates are seen.
+        """
+        numbers: list[float] = []
+        if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)) and len(inputs[0]) == self.n_inputs and not any(
+            isinstance(x, (list, tuple)) for x in inputs[0]
+        ):
+            numbers = [as_float(x, f"tape.forward: input {i}") for i, x in enumerate(inputs[0])]
+        else:
+            _flatten_like(list(inputs), self.input_shape, "tape.forward: inputs", numbers)
+        self._replay(numbers)
+        outputs = [self.values[k] for k in self.outputs]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _replay(self, numbers: list[float]) -> None:
+        values, local_grads = self.values, self.local_grads
+        n_inputs = self.n_inputs
+        values[:n_inputs] = numbers
+        values[n_inputs : n_inputs + len(self.parameters)] = [p.data for p in self.parameters]
+        for rule, gather, output, nary in self._forward_program:
+            if nary:
+                values[output], local_grads[output] = rule(*gather(values))
+            else:
+                values[output], local_grads[output] = rule(values[gather])
+
+    def backward(self, upstream: float | Sequence[float] = 1.0) -> None:
+        """Add d output / d parameter to each parameter's ``.grad``, as ``output.backward()`` would.
+
+        With several outputs, ``upstream`` gives one number per output (d loss / d output) and the
+        gradients are those of ``sum(upstream[i] * output[i])``. ``input_grads`` gets d / d input.
+        """
+        seeds = [upstream] if isinstance(upstream, (int, float)) else list(upstream)
+        if len(seeds) != len(self.outputs):
+            raise TapeError(
+                f"tape.backward: expected one upstream number per output ({len(self.outputs)}), got {len(seeds)}"
+            )
+        grads = [0.0] * len(self.values)
+        for k, seed in zip(self.outputs, seeds):
+            grads[k] += as_float(seed, "tape.backward: upstream")
+        local_grads = self.local_grads
+        for output, inputs, nary in self._backward_program:
+            up = grads[output]
+            local = local_grads[output]
+            if up == 0.0 and 0.0 * sum(local) == 0.0:
+                continue  # every downstream is 0 * finite = 0: adding it changes no float
+            if nary:
+                for i, g in zip(inputs, local):
+                    grads[i] += up * g
+            else:
+                grads[inputs] += up * local[0]
+        n_inputs = self.n_inputs
+        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + len(self.parameters)]):
+            p.grad += g
+        self.input_grads = grads[:n_inputs]
+
+    def listing(self) -> str:
+        """The program as text: a header of slots (inputs, parameters, constants), then one line per instruction."""
+        n_in, n_par = self.n_inputs, len(self.parameters)
+        lines = [f"# {repr(self)[1:-1].lower()}"]
+        lines += _section("inputs", _slot_names(enumerate(self.input_labels)))
+        lines += _section("parameters", _slot_names((n_in + k, p.label) for k, p in enumerate(self.parameters)))
+        lines += _section("constants", [f"%{n_in + n_par + k} = {c!r}" for k, c in enumerate(self.constants)])
+        for ins in self.instructions:
+            args = [f"%{k}" for k in ins.inputs]
+            if len(args) == 2 and ins.op in ("+", "-", "*", "/", "**"):
+                text = f"%{ins.output} = {args[0]} {ins.op} {args[1]}"
+            else:
+                name = ins.op if ins.op.isidentifier() else f'"{ins.op}"'
+                text = f"%{ins.output} = {name}({', '.join(args)})"
+            lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
+        lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
+        return "\n".join(lines)
+
+
+def _slot_names(slots: Iterable[tuple[int, str]]) -> list[str]:
+    """Slots as listing items: ``%k label``, and a run of consecutive unlabeled slots as ``%a..%b``."""
+    items: list[str | list[int]] = []
+    for k, label in slots:
+        if label:
+            items.append(f"%{k} {label}")
+        elif items and isinstance(items[-1], list) and items[-1][1] == k - 1:
+            items[-1][1] = k
+        else:
+            items.append([k, k])
+    return [
+        item if isinstance(item, str) else f"%{item[0]}" if item[0] == item[1] else f"%{item[0]}..%{item[1]}"
+        for item in items
+    ]
+
+
+def _section(title: str, items: list[str], width: int = 96) -> list[str]:
+    """A header section of the listing: ``# title  item, item, ...`` wrapped at ``width``, items never split."""
+    lines, line = [], f"# {title:<11}"
+    for i, item in enumerate(items or ["(none)"]):
+        piece = f" {item}" + ("," if i < len(items) - 1 else "")
+        if len(line) + len(piece) > width and line.strip("# "):
+            lines.append(line)
+            line = "#" + " " * 12
+        line += piece
+    return [*lines, line]
+
+
+class CompiledLoss:
+    """A model's training loss as tapes: ``forward(X, targets)`` records on first sight, replays after.
+
+    ``loss_fn(outputs, targets)`` gets the model's outputs for the rows of ``X`` and returns the loss
+    Value, or a list of Values whose first is the loss (the rest, such as a data loss without its
+    penalty, are reported too). Losses take targets as plain numbers (hinge's ``t * s`` becomes the
+    op ``*-1``), so targets are constants of a tape: one tape per distinct target list, in ``tapes``.
+    """
+
+    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3, seed: int = 0) -> None:
+        self.model, self.loss_fn, self.probes, self.seed = model, loss_fn, probes, seed
+        self.tapes: dict[tuple[Any, ...], Tape] = {}
+        self.outputs: list[float | list[float]] = []
+        self._tape: Tape | None = None
+        self._n_losses = self._n_outputs = 0
+
+    def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> float | list[float]:
+        """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
+        targets = list(targets)
+        if len(targets) != len(X):
+            raise ValueError(f"CompiledLoss.forward: expected one target per row of X ({len(X)}), got {len(targets)}")
+        key = tuple(targets)
+        tape = self.tapes.get(key)
+        if tape is None:
+            tape = self.tapes[key] = self._record(X, targets)
+        numbers = tape.forward(X)
+        self._tape, n_losses = tape, self._n_losses
+        flat = numbers[n_losses:]
+        width = self._n_outputs
+        self.outputs = flat if width == 1 else [flat[k : k + width] for k in range(0, len(flat), width)]
+        return numbers[0] if n_losses == 1 else numbers[:n_losses]
+
+    def backward(self) -> None:
+        """Add d loss / d parameter to each parameter's ``.grad`` for the last ``forward``."""
+        if self._tape is None:
+            raise TapeError("CompiledLoss.backward: call forward(X, targets) first")
+        self._tape.backward([1.0] + [0.0] * (len(self._tape.outputs) - 1))
+
+    def _record(self, X: Sequence[Sequence[float]], targets: list[Any]) -> Tape:
+        for module in self.model.modules() if isinstance(self.model, Module) else ():
+            if isinstance(module, Dropout) and module.training and module.p:
+                raise TapeError(
+                    "compile_loss: the model has dropout in training mode, which draws a new mask every step; "
+                    "a tape would freeze one mask (call model.eval(), or train without compiling)"
+                )
+
+        def step(rows: list[list[Value]]) -> list[Value]:
+            outputs = [self.model(row) for row in rows]
+            losses = _outputs(self.loss_fn(outputs, targets))
+            flat = [v for out in outputs for v in (out if isinstance(out, list) else [out])]
+            self._n_losses, self._n_outputs = len(losses), len(flat) // len(rows)
+            return [*losses, *flat]
+
+        return record(step, [list(row) for row in X], probes=self.probes, seed=self.seed)
+
+
+def compile_loss(
+    model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3, seed: int = 0
+) -> CompiledLoss:
+    """``loss_fn(model outputs, targets)`` compiled for fast training steps (see ``CompiledLoss``)."""
+    return CompiledLoss(model, loss_fn, probes, seed)
