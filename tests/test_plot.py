@@ -1,0 +1,136 @@
+"""Plots return their Axes with the expected artists, headless; activation derivatives come from backprop."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+
+from microgradnet import MLP  # noqa: E402
+from microgradnet.data import make_blobs, make_moons  # noqa: E402
+from microgradnet.train import History, fit, predict  # noqa: E402
+from microgradnet.plot import ACTIVATIONS, plot_activation, plot_decision_boundary, plot_history  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _lines(ax: Axes) -> dict[str, matplotlib.lines.Line2D]:
+    return {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+
+
+def test_decision_boundary_fills_predicted_regions_and_draws_the_points() -> None:
+    X, y = make_blobs(30, centers=3, seed=0)
+    model = MLP(2, [6, 3], seed=0)
+    fit(model, X, y, loss="cross_entropy", epochs=10, lr=0.2, progress=False)
+    ax = plot_decision_boundary(model, X, y, resolution=15)
+    assert isinstance(ax, Axes)
+    fills = [a for a in ax.get_children() if isinstance(a, ContourSet)]
+    assert len(fills) == 1 and list(fills[0].levels) == [-0.5, 0.5, 1.5, 2.5]
+    points = [c for c in ax.collections if c.get_label().startswith("class")]
+    assert [c.get_label() for c in points] == ["class 0", "class 1", "class 2"]
+    assert sorted(len(c.get_offsets()) for c in points) == [10, 10, 10]
+    for c, label in zip(points, range(3)):
+        assert sorted(map(tuple, c.get_offsets().tolist())) == sorted(tuple(x) for x, t in zip(X, y) if t == label)
+    x_low, x_high = ax.get_xlim()
+    assert x_low < min(x[0] for x in X) and x_high > max(x[0] for x in X)
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+
+
+def test_decision_boundary_regions_are_the_models_predictions() -> None:
+    X, y = make_moons(20, seed=1)
+    model = MLP(2, [4, 1], seed=0)
+    fit(model, X, y, epochs=20, lr=0.2, progress=False)
+    _, ax = plt.subplots()
+    drawn = []
+    contourf = ax.contourf
+    ax.contourf = lambda *args, **kwargs: drawn.append(args) or contourf(*args, **kwargs)
+    plot_decision_boundary(model, X, y, ax=ax, resolution=7)
+    grid1, grid2, classes = drawn[0]
+    assert len(grid1) == len(grid2) == 7
+    assert classes == [predict(model, [[a, b] for a in grid1]) for b in grid2]
+    assert {c for row in classes for c in row} == {0, 1}  # the boundary crosses the plotted area
+    assert model.training  # predicted in eval mode, then put back in the mode it was in
+
+
+def test_decision_boundary_on_given_axes_and_bad_input() -> None:
+    _, ax = plt.subplots()
+    X, y = make_moons(10)
+    assert plot_decision_boundary(MLP(2, [2, 1], seed=0), X, y, ax=ax, resolution=3) is ax
+    with pytest.raises(ValueError, match="expected 2-D points"):
+        plot_decision_boundary(MLP(3, [1], seed=0), [[0.0, 0.0, 0.0]], [0])
+    with pytest.raises(ValueError, match="same length, got 10 and 9"):
+        plot_decision_boundary(MLP(2, [1], seed=0), X, y[:-1])
+
+
+def test_history_plot_has_loss_accuracy_on_a_twin_axis_and_dashed_validation() -> None:
+    history = History(loss=[1.0, 0.5, 0.4], accuracy=[0.5, 0.8, 0.9], val_loss=[1.1, 0.6, 0.7],
+                      val_accuracy=[0.4, 0.7, 0.6], best_epoch=1)
+    ax = plot_history(history)
+    assert isinstance(ax, Axes)
+    lines = _lines(ax)
+    assert set(lines) == {"loss", "val_loss", "best epoch"}
+    assert list(lines["loss"].get_xdata()) == [1, 2, 3] and list(lines["loss"].get_ydata()) == [1.0, 0.5, 0.4]
+    assert lines["val_loss"].get_linestyle() == "--" and lines["loss"].get_linestyle() == "-"
+    assert list(lines["best epoch"].get_xdata()) == [2, 2]
+    twin = next(other for other in ax.figure.axes if other is not ax)
+    twin_lines = _lines(twin)
+    assert list(twin_lines["accuracy"].get_ydata()) == [0.5, 0.8, 0.9]
+    assert twin_lines["val_accuracy"].get_linestyle() == "--"
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss" and twin.get_ylabel() == "accuracy"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss", "val_loss", "accuracy", "val_accuracy",
+                                                                   "best epoch"]
+
+
+def test_history_plot_of_a_regression_run_has_no_accuracy_axis() -> None:
+    ax = plot_history(History(loss=[0.3, 0.2]))
+    assert set(_lines(ax)) == {"loss"} and len(ax.figure.axes) == 1
+    with pytest.raises(ValueError, match="no epochs"):
+        plot_history(History())
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+CLOSED_FORMS = {
+    "linear": (lambda x: x, lambda x: 1.0),
+    "relu": (lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
+    "leaky_relu": (lambda x: x if x > 0 else 0.01 * x, lambda x: 1.0 if x > 0 else 0.01),
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "tanh": (math.tanh, lambda x: 1 - math.tanh(x) ** 2),
+    "elu": (lambda x: x if x > 0 else math.exp(x) - 1, lambda x: 1.0 if x > 0 else math.exp(x)),
+    "softplus": (lambda x: math.log1p(math.exp(x)), _sigmoid),
+    "abs": (abs, lambda x: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
+    "hard_tanh": (lambda x: min(max(x, -1.0), 1.0), lambda x: 1.0 if -1 < x < 1 else 0.0),
+    "prelu": (lambda x: x if x > 0 else 0.25 * x, lambda x: 1.0 if x > 0 else 0.25),
+    "maxout": (lambda x: max(-0.5 * x - 1, 0.5 * x, 2 * x - 3),
+               lambda x: -0.5 if x <= -1 else 0.5 if x <= 2 else 2.0),  # at a tie, the first piece (engine's max)
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_plot_shows_the_function_and_its_backprop_derivative(name: str) -> None:
+    assert set(ACTIVATIONS) == set(CLOSED_FORMS)
+    ax = plot_activation(name, points=81)
+    assert isinstance(ax, Axes) and name in ax.get_title()
+    lines = _lines(ax)
+    function, derivative = CLOSED_FORMS[name]
+    xs = list(lines["f(x)"].get_xdata())
+    assert len(xs) == 81 and xs[0] == -4.0 and xs[-1] == 4.0
+    assert list(lines["f(x)"].get_ydata()) == pytest.approx([function(x) for x in xs], abs=1e-12)
+    assert list(lines["f'(x) by backprop"].get_ydata()) == pytest.approx([derivative(x) for x in xs], abs=1e-12)
+
+
+def test_activation_plot_refuses_unknown_names() -> None:
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        plot_activation("swish")
