@@ -73,7 +73,8 @@ def test_blobs_gather_around_their_centers() -> None:
     X, y = make_blobs(90, centers=3, std=0.0)
     # a count of centers: evenly spaced on the circle of radius 2
     for x, label in zip(X, y):
-        assert x == pytest.approx([2 * math.cos(2 * math.pi * label / 3), 2 * math.sin(2 * math.pi * label / 3)], abs=1e-12)
+        angle = 2 * math.pi * label / 3
+        assert x == pytest.approx([2 * math.cos(angle), 2 * math.sin(angle)], abs=1e-12)
 
 
 def test_sine_is_exact_without_noise_and_spans_the_interval() -> None:

@@ -98,7 +98,8 @@ def test_zero_grad_and_a_shared_parameter_stepped_once() -> None:
     assert w.grad == 0.0
 
 
-@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01), lambda p: Adam(p, lr=0.05)])
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01),
+                                  lambda p: Adam(p, lr=0.05)])
 def test_state_dict_resumes_exactly(make) -> None:
     straight, resumed = [Value(1.0), Value(-2.0)], [Value(1.0), Value(-2.0)]
     opt_straight = make(straight)

@@ -55,7 +55,9 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[li
     return _shuffled(rng, X, y)
 
 
-def make_circles(n: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5) -> tuple[list[list[float]], list[int]]:
+def make_circles(
+    n: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5
+) -> tuple[list[list[float]], list[int]]:
     """A circle of radius 1 (class 0) around one of radius ``factor`` (class 1): not linearly separable."""
     n = _count("make_circles n", n, 2)
     noise = _scale("make_circles noise", noise)
@@ -66,7 +68,8 @@ def make_circles(n: int = 100, noise: float = 0.05, seed: int = 0, factor: float
     n_outer = n // 2
     X: list[list[float]] = []
     for count, radius in ((n_outer, 1.0), (n - n_outer, factor)):
-        X += [[radius * math.cos(2 * math.pi * i / count), radius * math.sin(2 * math.pi * i / count)] for i in range(count)]
+        angles = [2 * math.pi * i / count for i in range(count)]
+        X += [[radius * math.cos(a), radius * math.sin(a)] for a in angles]
     y = [0] * n_outer + [1] * (n - n_outer)
     X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
     return _shuffled(rng, X, y)
@@ -87,7 +90,9 @@ def make_xor(n: int = 4, noise: float = 0.0, seed: int = 0) -> tuple[list[list[f
     return X, [_XOR_CORNERS[i % 4][1] for i in range(n)]
 
 
-def make_spirals(n: int = 100, classes: int = 2, seed: int = 0, noise: float = 0.2) -> tuple[list[list[float]], list[int]]:
+def make_spirals(
+    n: int = 100, classes: int = 2, seed: int = 0, noise: float = 0.2
+) -> tuple[list[list[float]], list[int]]:
     """``classes`` interleaved spiral arms (CS231n's spiral data), one class per arm, radius 0 to 1.
 
     Arm k turns 4 radians from angle 2πk/classes, so the arms are evenly spaced at every radius.
@@ -123,7 +128,7 @@ def make_blobs(
     else:
         points = [[as_float(c, "make_blobs center coordinate") for c in center] for center in centers]
         if not points or len({len(p) for p in points}) != 1:
-            raise ValueError(f"make_blobs centers: expected a non-empty list of points of one dimension, got {centers!r}")
+            raise ValueError(f"make_blobs centers: expected a non-empty list of points of one dimension, got {centers}")
     rng = random.Random(seed)
     y = [i % len(points) for i in range(n)]
     X = [[c + rng.gauss(0.0, std) for c in points[label]] for label in y]
@@ -158,7 +163,10 @@ def train_test_split(
             raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a count, got {test_size!r}")
         n_test = math.ceil(fraction * n)
     if not 0 < n_test < n:
-        raise ValueError(f"train_test_split: test_size={test_size!r} leaves {n_test} of {n} samples for testing; both parts must be non-empty")
+        raise ValueError(
+            f"train_test_split: test_size={test_size!r} leaves {n_test} of {n} samples for testing; "
+            "both parts must be non-empty"
+        )
     order = list(range(n))
     random.Random(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]

@@ -11,12 +11,15 @@ from typing import Any, Iterable, Sequence
 from .engine import Value, as_float, as_value
 from .engine import sum as value_sum
 
+
 def _samples(name: str, preds: Any, targets: Any) -> tuple[list[Value], list[Any]]:
     """Predictions as Values and targets as a list, one per sample; a lone pair becomes one sample."""
     preds = [preds] if isinstance(preds, (Value, Real)) else list(preds)
     targets = list(targets) if isinstance(targets, Iterable) else [targets]
     if len(preds) != len(targets):
-        raise ValueError(f"{name}: expected as many targets as predictions, got {len(preds)} predictions and {len(targets)} targets")
+        raise ValueError(
+            f"{name}: expected as many targets as predictions, got {len(preds)} predictions and {len(targets)} targets"
+        )
     if not preds:
         raise ValueError(f"{name}: expected at least one sample, got none")
     return [as_value(p, f"{name}: prediction {i}") for i, p in enumerate(preds)], targets
@@ -59,7 +62,8 @@ def binary_cross_entropy(logits: Sequence[Value | float] | Value, targets: Seque
     """
     zs, ts = _samples("binary_cross_entropy", logits, targets)
     # fused softplus (max(x, 0) + log1p(e^-|x|)) instead of log(sigmoid(z)): stable for |z| = 1000
-    return _mean([(z * (1.0 - 2.0 * _label("binary_cross_entropy", i, t, (0, 1)))).softplus() for i, (z, t) in enumerate(zip(zs, ts))])
+    signs = [1.0 - 2.0 * _label("binary_cross_entropy", i, t, (0, 1)) for i, t in enumerate(ts)]
+    return _mean([(z * sign).softplus() for z, sign in zip(zs, signs)])
 
 
 def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: Any) -> Value:
@@ -77,7 +81,9 @@ def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: 
     return value_sum([(z - m).exp() for z in zs]).log() + m - zs[target]
 
 
-def cross_entropy(logits: Sequence[Sequence[Value | float]] | Sequence[Value | float], targets: Sequence[int] | int) -> Value:
+def cross_entropy(
+    logits: Sequence[Sequence[Value | float]] | Sequence[Value | float], targets: Sequence[int] | int
+) -> Value:
     """Softmax cross-entropy 1/N Σ -log softmax(z_n)[y_n] for integer class targets y_n.
 
     ``logits`` is one list of class scores per sample, or one list for a single sample.
@@ -88,7 +94,8 @@ def cross_entropy(logits: Sequence[Sequence[Value | float]] | Sequence[Value | f
     targets = list(targets) if isinstance(targets, Iterable) else [targets]
     if len(logits) != len(targets):
         raise ValueError(
-            f"cross_entropy: expected as many targets as samples, got {len(logits)} logit lists and {len(targets)} targets"
+            f"cross_entropy: expected as many targets as samples, "
+            f"got {len(logits)} logit lists and {len(targets)} targets"
         )
     if not logits:
         raise ValueError("cross_entropy: expected at least one sample, got none")

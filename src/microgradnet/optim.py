@@ -47,7 +47,7 @@ class Optimizer:
             p.grad = 0.0
 
     def _check_state(self, state: dict[str, Any], keys: tuple[str, ...], buffers: tuple[str, ...]) -> None:
-        """Refuse a state of another optimizer, with missing keys or another parameter count, before anything changes."""
+        """Refuse, before anything changes, a state of another optimizer, lacking keys or of another parameter count."""
         kind = type(self).__name__
         if not isinstance(state, dict) or state.get("type") != kind:
             got = state.get("type") if isinstance(state, dict) else type(state).__name__
@@ -59,7 +59,9 @@ class Optimizer:
             got = state.get(key)
             if not isinstance(got, list) or len(got) != len(self.params):
                 size = len(got) if isinstance(got, list) else got
-                raise ValueError(f"{kind}.load_state_dict: '{key}' must be a list of {len(self.params)} numbers, got {size!r}")
+                raise ValueError(
+                    f"{kind}.load_state_dict: '{key}' must be a list of {len(self.params)} numbers, got {size!r}"
+                )
 
 
 class SGD(Optimizer):

@@ -114,10 +114,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
     "maxout": lambda x: value_max([w * x + b for w, b in MAXOUT_PIECES]),
 }
 
-_TITLES = {
-    "prelu": f"prelu (slope a = {PRELU_SLOPE:g})",
-    "maxout": "maxout: max(" + ", ".join(f"{w:g}x" + (f" {'+' if b > 0 else '-'} {abs(b):g}" if b else "") for w, b in MAXOUT_PIECES) + ")",
-}
+_PIECES = (f"{w:g}x" + (f" {'+' if b > 0 else '-'} {abs(b):g}" if b else "") for w, b in MAXOUT_PIECES)
+_TITLES = {"prelu": f"prelu (slope a = {PRELU_SLOPE:g})", "maxout": f"maxout: max({', '.join(_PIECES)})"}
 
 
 def plot_activation(name: str, ax: Axes | None = None, low: float = -4.0, high: float = 4.0, points: int = 401) -> Axes:

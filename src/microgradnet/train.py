@@ -159,7 +159,9 @@ def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:
         return [_predicted_class(model(x)) for x in X]
 
 
-def evaluate(model: Model, X: Sequence[Sequence[float]], y: Sequence[Any], loss: str | LossFn = "hinge") -> dict[str, float]:
+def evaluate(
+    model: Model, X: Sequence[Sequence[float]], y: Sequence[Any], loss: str | LossFn = "hinge"
+) -> dict[str, float]:
     """The mean ``loss`` of ``model`` on ``(X, y)``, and its ``accuracy`` for a classification loss."""
     X, y = _check_data("evaluate", X, y)
     loss_fn, classification = _resolve_loss("evaluate", loss, y)
@@ -283,7 +285,7 @@ def gradient_descent(
     tol: float = 1e-8,
     raise_on_no_convergence: bool = True,
 ) -> list[float]:
-    """Lecture 002's gradient descent: θ <- θ - lr ∇L(θ) until L(θ_i) - L(θ_i+1) < tol, at most ``max_steps`` times.
+    """Lecture 002's gradient descent: θ <- θ - lr ∇L(θ) until L(θ_i) - L(θ_i+1) < tol, in at most ``max_steps``.
 
     ``loss_fn()`` recomputes the loss from ``params`` (updated in place). Returns the losses L(θ_0), L(θ_1), ...;
     raises ``ConvergenceError`` when ``max_steps`` (i_max) pass without stopping. As in the lecture, a step
