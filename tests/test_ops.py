@@ -1,0 +1,483 @@
+"""Every op: its value against ``math``, its local gradient against the closed-form derivative and
+against central differences in float64, over the op's real domain; kinks, overflow and
+identities are tested on their own below."""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import microgradnet
+from microgradnet import Value, no_grad, numerical_grad
+
+EPS = sys.float_info.epsilon
+TINY = 5e-324  # the smallest subnormal: the absolute rounding step near 0
+REL = 1e-14  # closed forms computed two ways agree to a few ulps
+
+REALS = st.floats(-1e6, 1e6)
+NONZERO = st.one_of(st.floats(1e-60, 1e6), st.floats(-1e6, -1e-60))
+POSITIVE = st.floats(1e-300, 1e300)  # (0, inf) wherever the value and step are normal floats
+SLOPES = st.floats(0.0, 1.0)
+
+
+def close(got: float, want: float, abs_tol: float = 0.0) -> bool:
+    """Equal (infinities included) or within REL relative / ``abs_tol`` absolute."""
+    return got == want or math.isclose(got, want, rel_tol=REL, abs_tol=abs_tol)
+
+
+def assert_matches_central_differences(
+    f: Callable[[Value], Value], x: float, analytic: float, singular_at_zero: bool = False, size: Optional[float] = None
+) -> None:
+    """``analytic`` equals central differences of ``f`` at ``x`` up to their own error.
+
+    Truncation error is bounded by the gap between steps h and 2h (Richardson); rounding by a few
+    ulps of ``size`` (the largest intermediate magnitude, default |f| near x) per evaluation. The
+    step is relative to |x| where f is singular at 0 (log, 1/x), else to max(1, |x|).
+    """
+    h = 1e-6 * (abs(x) if singular_at_zero else max(1.0, abs(x)))
+    (d1,), (d2,) = numerical_grad(f, x, h=h), numerical_grad(f, x, h=2 * h)
+    if size is None:
+        with no_grad():
+            size = max(abs(f(Value(x + s)).data) for s in (-2 * h, -h, h, 2 * h))
+    tolerance = abs(d2 - d1) + 8 * (EPS * size + TINY) / h + 1e-9 * abs(analytic)
+    assert abs(d1 - analytic) <= tolerance, f"at x={x!r}: backprop {analytic!r}, central differences {d1!r}"
+
+
+# --- closed forms, written independently of ops.py --------------------------------------
+
+def sigmoid(x: float) -> float:
+    # 1 / (1 + e^-x); below -700 that is e^x to double precision (and e^-x would overflow)
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else math.exp(x)
+
+
+def sigmoid_derivative(x: float) -> float:
+    e = math.exp(-abs(x))  # sigma' is even: e^-|x| / (1 + e^-|x|)^2
+    return e / (1.0 + e) ** 2
+
+
+def tanh_derivative(x: float) -> float:
+    e = math.exp(-2 * abs(x))  # sech^2 x = 4 e^-2|x| / (1 + e^-2|x|)^2
+    return 4 * e / (1.0 + e) ** 2
+
+
+def softplus(x: float) -> float:
+    # log(1 + e^x); above 35, x + e^-x is exact to double precision
+    return math.log1p(math.exp(x)) if x < 35 else x + math.exp(-x)
+
+
+@dataclass(frozen=True)
+class Unary:
+    """One op of one Value (a plain number, if any, is ``p``) with its closed form and domain."""
+
+    apply: Callable[[Value, float], Value]
+    value: Callable[[float, float], float]
+    derivative: Callable[[float, float], float]
+    domain: st.SearchStrategy[float] = REALS
+    param: st.SearchStrategy[float] = st.just(0.0)
+    kinks: tuple[float, ...] = ()
+    singular_at_zero: bool = False
+    abs_tol: float = 0.0  # for derivatives of the form 1 - (value near 1)^2: a few ulps of 1
+
+
+UNARY = {
+    "exp": Unary(lambda v, p: v.exp(), lambda x, p: math.exp(x), lambda x, p: math.exp(x), st.floats(-1e6, 709.0)),
+    "log": Unary(lambda v, p: v.log(), lambda x, p: math.log(x), lambda x, p: 1 / x, POSITIVE, singular_at_zero=True),
+    "sqrt": Unary(
+        lambda v, p: v.sqrt(), lambda x, p: math.sqrt(x), lambda x, p: 1 / (2 * math.sqrt(x)), POSITIVE,
+        singular_at_zero=True,
+    ),
+    "tanh": Unary(lambda v, p: v.tanh(), lambda x, p: math.tanh(x), lambda x, p: tanh_derivative(x), abs_tol=2 * EPS),
+    "sigmoid": Unary(lambda v, p: v.sigmoid(), lambda x, p: sigmoid(x), lambda x, p: sigmoid_derivative(x), abs_tol=EPS),
+    "softplus": Unary(lambda v, p: v.softplus(), lambda x, p: softplus(x), lambda x, p: sigmoid(x)),
+    "relu": Unary(lambda v, p: v.relu(), lambda x, p: max(x, 0.0), lambda x, p: float(x > 0), kinks=(0.0,)),
+    "leaky_relu": Unary(
+        lambda v, p: v.leaky_relu(p), lambda x, p: x if x > 0 else p * x, lambda x, p: 1.0 if x > 0 else p,
+        param=SLOPES, kinks=(0.0,),
+    ),
+    "elu": Unary(
+        lambda v, p: v.elu(p), lambda x, p: x if x > 0 else p * math.expm1(x),
+        lambda x, p: 1.0 if x > 0 else p * math.exp(x), param=st.floats(0.1, 3.0), kinks=(0.0,),
+    ),
+    "abs": Unary(lambda v, p: abs(v), lambda x, p: math.fabs(x), lambda x, p: float(x > 0) - float(x < 0), kinks=(0.0,)),
+    "hard_tanh": Unary(
+        lambda v, p: v.hard_tanh(), lambda x, p: min(1.0, max(-1.0, x)), lambda x, p: float(-1 < x < 1),
+        kinks=(-1.0, 1.0),
+    ),
+    "-x": Unary(lambda v, p: -v, lambda x, p: -x, lambda x, p: -1.0),
+    "x + c": Unary(lambda v, p: v + p, lambda x, p: x + p, lambda x, p: 1.0, param=REALS),
+    "c + x": Unary(lambda v, p: p + v, lambda x, p: p + x, lambda x, p: 1.0, param=REALS),
+    "x - c": Unary(lambda v, p: v - p, lambda x, p: x - p, lambda x, p: 1.0, param=REALS),
+    "c - x": Unary(lambda v, p: p - v, lambda x, p: p - x, lambda x, p: -1.0, param=REALS),
+    "x * c": Unary(lambda v, p: v * p, lambda x, p: x * p, lambda x, p: p, param=REALS),
+    "c * x": Unary(lambda v, p: p * v, lambda x, p: p * x, lambda x, p: p, param=REALS),
+    "x / c": Unary(lambda v, p: v / p, lambda x, p: x / p, lambda x, p: 1 / p, param=NONZERO),
+    "c / x": Unary(
+        lambda v, p: p / v, lambda x, p: p / x, lambda x, p: -p / x**2, NONZERO, param=REALS, singular_at_zero=True
+    ),
+    "x ** n, n = 0..5": Unary(
+        lambda v, p: v**p, lambda x, p: x**p, lambda x, p: p * x ** (p - 1) if p else 0.0,
+        param=st.integers(0, 5).map(float),
+    ),
+    "x ** n, n = -3..-1": Unary(
+        lambda v, p: v**p, lambda x, p: x**p, lambda x, p: p * x ** (p - 1), NONZERO,
+        param=st.integers(-3, -1).map(float), singular_at_zero=True,
+    ),
+    "x ** r, real r": Unary(
+        lambda v, p: v**p, lambda x, p: x**p, lambda x, p: p * x ** (p - 1), st.floats(1e-50, 1e50),
+        param=st.floats(-4.0, 4.0), singular_at_zero=True,
+    ),
+    "c ** x": Unary(
+        lambda v, p: p**v, lambda x, p: p**x, lambda x, p: p**x * math.log(p), st.floats(-100.0, 100.0),
+        param=st.floats(1e-3, 1e3),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", UNARY)
+@given(data=st.data())
+def test_unary_value_and_local_gradient_match_closed_form(name: str, data: st.DataObject) -> None:
+    case = UNARY[name]
+    x, p = data.draw(case.domain, label="x"), data.draw(case.param, label="p")
+    v = Value(x)
+    out = case.apply(v, p)
+    assert out.inputs == (v,) and len(out.local_grads) == 1
+    assert close(out.data, case.value(x, p)), (out.data, case.value(x, p))
+    assert close(out.local_grads[0], case.derivative(x, p), case.abs_tol), (out.local_grads, case.derivative(x, p))
+    out.backward()
+    assert v.grad == out.local_grads[0]
+
+
+@pytest.mark.parametrize("name", UNARY)
+@given(data=st.data())
+def test_unary_local_gradient_matches_central_differences(name: str, data: st.DataObject) -> None:
+    case = UNARY[name]
+    x, p = data.draw(case.domain, label="x"), data.draw(case.param, label="p")
+    assume(all(abs(x - k) > 4e-6 * max(1.0, abs(x)) for k in case.kinks))  # steps h, 2h stay off the kink
+    (local,) = case.apply(Value(x), p).local_grads
+    assert_matches_central_differences(lambda v: case.apply(v, p), x, local, case.singular_at_zero)
+
+
+@dataclass(frozen=True)
+class Binary:
+    """One op of two Values with its closed form, partial derivatives and domains."""
+
+    apply: Callable[[Value, Value], Value]
+    value: Callable[[float, float], float]
+    partials: Callable[[float, float], tuple[float, float]]
+    domains: tuple[st.SearchStrategy[float], st.SearchStrategy[float]] = (REALS, REALS)
+    singular_at_zero: tuple[bool, bool] = (False, False)
+    kinks_of_a: tuple[float, ...] = ()
+
+
+BINARY = {
+    "a + b": Binary(lambda a, b: a + b, lambda a, b: a + b, lambda a, b: (1.0, 1.0)),
+    "a - b": Binary(lambda a, b: a - b, lambda a, b: a - b, lambda a, b: (1.0, -1.0)),
+    "a * b": Binary(lambda a, b: a * b, lambda a, b: a * b, lambda a, b: (b, a)),
+    "a / b": Binary(
+        lambda a, b: a / b, lambda a, b: a / b, lambda a, b: (1 / b, -a / b**2), (REALS, NONZERO), (False, True)
+    ),
+    "a ** b": Binary(
+        lambda a, b: a**b, lambda a, b: a**b, lambda a, b: (b * a ** (b - 1), a**b * math.log(a)),
+        (st.floats(1e-50, 1e50), st.floats(-4.0, 4.0)), (True, False),
+    ),
+    "a.prelu(b)": Binary(
+        lambda a, b: a.prelu(b), lambda a, b: a if a > 0 else b * a, lambda a, b: (1.0, 0.0) if a > 0 else (b, a),
+        (REALS, st.floats(-1.0, 1.0)), kinks_of_a=(0.0,),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_binary_value_and_local_gradients_match_closed_form(name: str, data: st.DataObject) -> None:
+    case = BINARY[name]
+    a, b = data.draw(case.domains[0], label="a"), data.draw(case.domains[1], label="b")
+    va, vb = Value(a), Value(b)
+    out = case.apply(va, vb)
+    assert out.inputs == (va, vb)
+    assert close(out.data, case.value(a, b)), (out.data, case.value(a, b))
+    want = case.partials(a, b)
+    assert close(out.local_grads[0], want[0]) and close(out.local_grads[1], want[1]), (out.local_grads, want)
+    out.backward()
+    assert (va.grad, vb.grad) == out.local_grads
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(data=st.data())
+def test_binary_local_gradients_match_central_differences(name: str, data: st.DataObject) -> None:
+    case = BINARY[name]
+    a, b = data.draw(case.domains[0], label="a"), data.draw(case.domains[1], label="b")
+    assume(all(abs(a - k) > 4e-6 * max(1.0, abs(a)) for k in case.kinks_of_a))
+    da, db = case.apply(Value(a), Value(b)).local_grads
+    assert_matches_central_differences(lambda v: case.apply(v, Value(b)), a, da, case.singular_at_zero[0])
+    assert_matches_central_differences(lambda v: case.apply(Value(a), v), b, db, case.singular_at_zero[1])
+
+
+def test_same_value_on_both_sides_keeps_both_edges() -> None:
+    a = Value(3.0)
+    for out, grad in ((a + a, 2.0), (a * a, 6.0), (a - a, 0.0), (a / a, 0.0), (a**a, 27 * (1 + math.log(3)))):
+        a.grad = 0.0
+        out.backward()
+        assert out.inputs == (a, a)
+        assert a.grad == pytest.approx(grad, rel=1e-15)
+
+
+# --- op names: what the slides draw on each gate -----------------------------------------
+
+X, Y = Value(2.0, label="x"), Value(3.0, label="y")
+
+
+@pytest.mark.parametrize(
+    ("expression", "op", "inputs"),
+    [
+        (lambda: X + 1, "+1", (X,)),
+        (lambda: 1 + X, "+1", (X,)),
+        (lambda: X - 1, "-1", (X,)),
+        (lambda: X - 0, "+0", (X,)),
+        (lambda: 1 - X, "1-x", (X,)),
+        (lambda: X * 2, "*2", (X,)),
+        (lambda: 2 * X, "*2", (X,)),
+        (lambda: -X, "*-1", (X,)),
+        (lambda: X / 2, "/2", (X,)),
+        (lambda: 1 / X, "1/x", (X,)),
+        (lambda: X**2, "**2", (X,)),
+        (lambda: X**0.5, "**0.5", (X,)),
+        (lambda: 2**X, "2**x", (X,)),
+        (lambda: X + Y, "+", (X, Y)),
+        (lambda: X - Y, "-", (X, Y)),
+        (lambda: Y - X, "-", (Y, X)),
+        (lambda: X * Y, "*", (X, Y)),
+        (lambda: X / Y, "/", (X, Y)),
+        (lambda: X**Y, "**", (X, Y)),
+        (lambda: X.exp(), "exp", (X,)),
+        (lambda: X.log(), "log", (X,)),
+        (lambda: X.sqrt(), "sqrt", (X,)),
+        (lambda: X.tanh(), "tanh", (X,)),
+        (lambda: X.sigmoid(), "sigmoid", (X,)),
+        (lambda: X.relu(), "relu", (X,)),
+        (lambda: X.leaky_relu(), "leaky_relu", (X,)),
+        (lambda: X.leaky_relu(0.1), "leaky_relu(0.1)", (X,)),
+        (lambda: X.elu(), "elu", (X,)),
+        (lambda: X.elu(0.5), "elu(0.5)", (X,)),
+        (lambda: X.softplus(), "softplus", (X,)),
+        (lambda: abs(X), "abs", (X,)),
+        (lambda: X.hard_tanh(), "hard_tanh", (X,)),
+        (lambda: X.prelu(Y), "prelu", (X, Y)),
+        (lambda: microgradnet.sum([X, Y]), "+", (X, Y)),
+        (lambda: microgradnet.dot([X], [Y]), "dot", (X, Y)),
+        (lambda: microgradnet.max([X, Y]), "max", (X, Y)),
+    ],
+)
+def test_op_name_inputs_and_rule(expression: Callable[[], Value], op: str, inputs: tuple[Value, ...]) -> None:
+    out = expression()
+    assert out.op == op
+    assert out.inputs == inputs
+    assert out.op.rule(*(v.data for v in out.inputs)) == (out.data, out.local_grads)
+
+
+def test_a_leaf_has_no_op_inputs_or_local_grads() -> None:
+    leaf = Value(4, label="w")
+    assert (leaf.data, leaf.grad, leaf.label, leaf.op, leaf.inputs, leaf.local_grads) == (4.0, 0.0, "w", "", (), ())
+    assert type(leaf.data) is float
+
+
+# --- edges: kinks, singular points, overflow ---------------------------------------------
+
+@pytest.mark.parametrize(
+    ("expression", "data", "local_grads"),
+    [
+        (lambda: Value(0.0).relu(), 0.0, (0.0,)),
+        (lambda: Value(0.0).leaky_relu(), 0.0, (0.01,)),
+        (lambda: Value(0.0).leaky_relu(0.2), 0.0, (0.2,)),
+        (lambda: Value(0.0).abs(), 0.0, (0.0,)),
+        (lambda: Value(0.0).elu(), 0.0, (1.0,)),
+        (lambda: Value(0.0).elu(0.5), 0.0, (0.5,)),
+        (lambda: Value(0.0).prelu(Value(0.25)), 0.0, (0.25, 0.0)),
+        (lambda: Value(1.0).hard_tanh(), 1.0, (0.0,)),
+        (lambda: Value(-1.0).hard_tanh(), -1.0, (0.0,)),
+        (lambda: Value(0.0).sqrt(), 0.0, (math.inf,)),
+        (lambda: Value(0.0) ** 0.5, 0.0, (math.inf,)),
+        (lambda: Value(0.0) ** 0, 1.0, (0.0,)),
+        (lambda: Value(0.0) ** 1, 0.0, (1.0,)),
+        (lambda: Value(0.0) ** 2, 0.0, (0.0,)),
+    ],
+)
+def test_kinks_and_singular_points(expression: Callable[[], Value], data: float, local_grads: tuple[float, ...]) -> None:
+    out = expression()
+    assert (out.data, out.local_grads) == (data, local_grads)
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "local_grad"),
+    [
+        (lambda: Value(1000.0).sigmoid(), 1.0, 0.0),
+        (lambda: Value(-1000.0).sigmoid(), 0.0, 0.0),
+        (lambda: Value(1000.0).softplus(), 1000.0, 1.0),
+        (lambda: Value(-1000.0).softplus(), 0.0, 0.0),
+        (lambda: Value(1000.0).tanh(), 1.0, 0.0),
+        (lambda: Value(-1000.0).tanh(), -1.0, 0.0),
+        (lambda: Value(-1000.0).exp(), 0.0, 0.0),
+        (lambda: Value(-1000.0).elu(), -1.0, 0.0),
+    ],
+)
+def test_saturating_ops_stay_finite_far_out(expression: Callable[[], Value], data: float, local_grad: float) -> None:
+    out = expression()
+    assert (out.data, out.local_grads) == (data, (local_grad,))
+
+
+def test_sigmoid_and_softplus_keep_precision_where_naive_forms_overflow() -> None:
+    # 1 / (1 + e^710) overflows in e^710; log(1 + e^710) too
+    assert Value(-710.0).sigmoid().data == pytest.approx(math.exp(-710.0), rel=1e-12)
+    assert Value(-710.0).softplus().data == pytest.approx(math.exp(-710.0), rel=1e-12)
+    assert Value(710.0).softplus().data == 710.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "local_grad"),
+    [
+        (lambda: Value(1000.0).exp(), math.inf, math.inf),
+        (lambda: Value(1e200) ** 2, math.inf, 2e200),
+        (lambda: Value(-1e200) ** 3, -math.inf, math.inf),
+        (lambda: 2 ** Value(2000.0), math.inf, math.inf),
+        (lambda: Value(1e300) * 1e300, math.inf, 1e300),
+        (lambda: 1 / Value(1e-200), 1e200, -math.inf),
+    ],
+)
+def test_overflow_follows_ieee(expression: Callable[[], Value], data: float, local_grad: float) -> None:
+    out = expression()
+    assert (out.data, out.local_grads) == (data, (local_grad,))
+
+
+def test_division_local_gradient_overflows_to_inf_instead_of_raising() -> None:
+    out = Value(1.0) / Value(1e-200)
+    assert (out.data, out.local_grads) == (1e200, (1e200, -math.inf))
+
+
+# --- identities --------------------------------------------------------------------------
+
+@given(REALS)
+def test_sigmoid_is_symmetric(x: float) -> None:
+    assert Value(-x).sigmoid().data == pytest.approx(1 - Value(x).sigmoid().data, rel=REL, abs=EPS)
+
+
+@given(st.floats(-300.0, 300.0))
+def test_tanh_is_a_rescaled_sigmoid(x: float) -> None:
+    assert Value(x).tanh().data == pytest.approx(2 * Value(2 * x).sigmoid().data - 1, rel=REL, abs=2 * EPS)
+
+
+@given(REALS)
+def test_softplus_difference_is_identity_and_its_derivative_is_sigmoid(x: float) -> None:
+    assert (Value(x).softplus() - Value(-x).softplus()).data == pytest.approx(x, rel=REL, abs=2 * EPS)
+    assert Value(x).softplus().local_grads == (Value(x).sigmoid().data,)
+
+
+@given(REALS)
+def test_sigmoid_derivative_is_s_times_one_minus_s(x: float) -> None:
+    s = Value(x).sigmoid()
+    assert s.local_grads[0] == pytest.approx(s.data * (1 - s.data), rel=REL, abs=EPS)
+
+
+@given(st.floats(-700.0, 700.0))
+def test_log_inverts_exp(x: float) -> None:
+    assert Value(x).exp().log().data == pytest.approx(x, rel=REL, abs=EPS)
+
+
+@given(REALS, SLOPES)
+def test_rectifiers_agree_with_each_other(x: float, slope: float) -> None:
+    v = Value(x)
+    assert abs(v).data == (v.relu() + (-v).relu()).data
+    assert v.leaky_relu(0.0).data == v.relu().data
+    assert v.prelu(Value(slope)).data == v.leaky_relu(slope).data
+    assert v.hard_tanh().data == min(1.0, max(-1.0, x))
+
+
+# --- n-ary ops: sum, dot, max ------------------------------------------------------------
+
+SMALL_REALS = st.floats(-1e3, 1e3)
+STARTS = st.one_of(SMALL_REALS, SMALL_REALS.map(Value))
+
+
+def data_of(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+@given(st.lists(SMALL_REALS, min_size=1, max_size=6), STARTS)
+def test_sum_is_one_node_with_local_gradient_one(xs: list[float], start: Value | float) -> None:
+    values = [Value(x) for x in xs]
+    out = microgradnet.sum(values, start)
+    leading = (start,) if isinstance(start, Value) else ()
+    assert out.inputs == (*leading, *values)
+    assert out.local_grads == (1.0,) * len(out.inputs)
+    size = math.fsum(map(abs, xs)) + abs(data_of(start))
+    assert abs(out.data - math.fsum([*xs, data_of(start)])) <= len(out.inputs) * EPS * size
+    out.backward()
+    assert [v.grad for v in values] == [1.0] * len(xs)
+    for i, x in enumerate(xs):
+        others = values[:i] + values[i + 1:]
+        assert_matches_central_differences(lambda v: microgradnet.sum([v, *others], start), x, 1.0, size=size)
+
+
+def test_sum_folds_numbers_and_keeps_repeats() -> None:
+    x, y = Value(2.0), Value(-5.0)
+    out = microgradnet.sum([x, 1, y, x], start=0.5)
+    assert (out.data, out.inputs, out.op) == (0.5, (x, y, x), "+ (start 1.5)")
+    out.backward()
+    assert (x.grad, y.grad) == (2.0, 1.0)
+    assert microgradnet.sum([1, 2.5]).data == 3.5 and microgradnet.sum([]).data == 0.0
+
+
+@given(st.integers(1, 5).flatmap(lambda n: st.tuples(*[st.tuples(SMALL_REALS, SMALL_REALS)] * n)), STARTS)
+def test_dot_is_one_node_with_local_gradients_x_and_w(pairs: tuple[tuple[float, float], ...], start: Value | float) -> None:
+    ws, xs = [Value(w) for w, _ in pairs], [Value(x) for _, x in pairs]
+    out = microgradnet.dot(ws, xs, start)
+    leading = (start,) if isinstance(start, Value) else ()
+    assert out.inputs == (*leading, *(v for pair in zip(ws, xs) for v in pair))
+    assert out.local_grads == (*(1.0,) * len(leading), *(g for w, x in pairs for g in (x, w)))
+    size = math.fsum(abs(w * x) for w, x in pairs) + abs(data_of(start))
+    assert abs(out.data - math.fsum([*(w * x for w, x in pairs), data_of(start)])) <= 2 * len(out.inputs) * EPS * size
+    for i, (w, x) in enumerate(pairs):
+        def with_weight(v: Value) -> Value:
+            return microgradnet.dot(ws[:i] + [v] + ws[i + 1:], xs, start)
+
+        size_i = size + 1e-5 * max(1.0, abs(w)) * abs(x)  # w moves by up to 2h in the differences
+        assert_matches_central_differences(with_weight, w, x, size=size_i)
+
+
+def test_dot_makes_numbers_leaves_and_names_its_start() -> None:
+    w = Value(2.0)
+    out = microgradnet.dot([w, 3], [4, 5], start=1)
+    assert (out.data, out.op, out.inputs[0]) == (24.0, "dot (start 1)", w)
+    assert [v.data for v in out.inputs] == [2.0, 4.0, 3.0, 5.0]
+    out.backward()
+    assert w.grad == 4.0
+
+
+def test_dot_refuses_lengths_that_differ() -> None:
+    with pytest.raises(ValueError, match="same length, got 2 and 3"):
+        microgradnet.dot([1, 2], [1, 2, 3])
+
+
+@given(st.lists(SMALL_REALS, min_size=1, max_size=6, unique=True))
+def test_max_sends_the_gradient_to_the_largest_input(xs: list[float]) -> None:
+    values = [Value(x) for x in xs]
+    out = microgradnet.max(values)
+    top = xs.index(max(xs))
+    assert out.data == max(xs)
+    assert out.local_grads == tuple(float(i == top) for i in range(len(xs)))
+    runner_up = max((x for i, x in enumerate(xs) if i != top), default=-math.inf)
+    assume(max(xs) - runner_up > 4e-6 * max(1.0, abs(max(xs))))  # steps h, 2h keep the same winner
+    for i, x in enumerate(xs):
+        others = values[:i], values[i + 1:]
+        assert_matches_central_differences(lambda v: microgradnet.max([*others[0], v, *others[1]]), x, float(i == top))
+
+
+def test_max_breaks_ties_towards_the_first_and_refuses_empty_input() -> None:
+    a, b, c = Value(1.0), Value(7.0), Value(7.0)
+    assert microgradnet.max([a, b, c, 7]).local_grads == (0.0, 1.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="max: expected at least one value"):
+        microgradnet.max([])
