@@ -175,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         args.run(args)
+        sys.stdout.flush()  # inside the try: a reader that went away is reported here, not at exit
     except BrokenPipeError:  # the reader went away (microgradnet demo | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -1,0 +1,277 @@
+"""The command line, run as a user runs it: ``python -m microgradnet ...`` in a fresh directory."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from microgradnet import __version__
+from microgradnet.examples import EXAMPLES
+from microgradnet.nn import MLP
+from microgradnet.train import predict
+
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot program is not installed")
+
+
+def run(cwd: Path, *args: str, path: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "microgradnet", *args], cwd=cwd, env=env, capture_output=True,
+        encoding="utf-8", timeout=timeout,
+    )
+
+
+def listed_files(stdout: str, cwd: Path) -> list[Path]:
+    """The paths under the closing "Wrote N files:" line."""
+    head, _, tail = stdout.rpartition("Wrote ")
+    assert head or tail, stdout
+    lines = tail.splitlines()
+    count = int(lines[0].split()[0])
+    files = [cwd / line.strip() for line in lines[1:1 + count]]
+    assert len(files) == count
+    return files
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("microgradnet: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+@needs_dot
+def test_demo_prints_rows_1_and_2_and_writes_graphs_and_plots(tmp_path):
+    result = run(tmp_path, "demo", "--epochs", "5")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for number in ["-10.00", "5.00", "-0.53", "0.37", "1.37", "0.73", "-0.20", "0.20", "0.40", "-0.60"]:
+        assert number in out
+    assert "∇f(x, y, z) = (-2.00, -2.00, 5.00)" in out
+    assert "to 1 decimal, as slides often round: (0.4, -0.6, -0.2, -0.4, 0.2)" in out
+    assert "f (1/x)" in out and "upstream × local = downstream" in out
+    files = listed_files(out, tmp_path)
+    names = sorted(f.name for f in files)
+    assert names == sorted([
+        "add-mul.svg", "add-mul.png", "neuron.svg", "neuron.png", "neuron-local-grads.svg",
+        "neuron-local-grads.png", "moons-boundary.png", "moons-loss.png",
+    ])
+    assert all(f.parent == tmp_path / "microgradnet-demo" for f in files)
+    for f in files:
+        content = f.read_bytes()
+        assert content.startswith(b"\x89PNG") if f.suffix == ".png" else b"<svg" in content
+    # the local gradient of 1/x, -1/1.37² = -0.5344, is written on its edge too
+    plain = (tmp_path / "microgradnet-demo" / "neuron.svg").read_text()
+    with_local = (tmp_path / "microgradnet-demo" / "neuron-local-grads.svg").read_text()
+    assert with_local.count("0.5344") == plain.count("0.5344") + 1
+    assert "fit" in result.stderr  # the tqdm progress bar
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_without_graphviz_writes_dot_files_and_says_how_to_install(tmp_path):
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    result = run(tmp_path, "demo", "--no-train", "--out", "pictures", path=str(empty))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    files = listed_files(result.stdout, tmp_path)
+    assert sorted(f.name for f in files) == ["add-mul.dot", "neuron-local-grads.dot", "neuron.dot"]
+    assert all(f.read_text().startswith("digraph") for f in files)
+    assert "install Graphviz" in result.stderr and "apt-get install graphviz" in result.stderr
+    assert "-10.00" in result.stdout
+
+
+def test_example_list_shows_every_example_with_its_lecture_row(tmp_path):
+    result = run(tmp_path, "example", "--list")
+    assert result.returncode == 0
+    for name, example in EXAMPLES.items():
+        (line,) = [line for line in result.stdout.splitlines() if line.split()[:1] == [name]]
+        assert f"row {example.row:>2}" in line and example.title in line
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("add-mul", ["-10.00", "∂f/∂q", "q (+)", "∇f(x, y, z) = (-2.00, -2.00, 5.00)"]),
+        ("neuron", ["-0.53", "-0.20", "(-0.20, 0.40)", "(-0.40, -0.60)", "1 / 1.37"]),
+        ("copy-node", ["∂f/∂x  =  7.00", "q + x (path through q, plus the direct path)"]),
+        ("shared-params", ["∂z7/∂u", "∂z7/∂w13 + ∂z7/∂w24 + ∂z7/∂w36 + ∂z7/∂w57"]),
+        ("seven-unit", ["E (max)", "δ7 = ∂E/∂z7", "I(-z7·t > 0)·(-t)", "-1.0000", "δ3 = ∂E/∂a3"]),
+        ("delta-rule", ["δ1 = ∂L/∂a1", "(1 - z1²)·w2_1·δ", "ŷ (dot)", "L (*0.5)"]),
+    ],
+)
+def test_each_graph_example_prints_its_numbers_and_every_check_agrees(tmp_path, name, expected):
+    result = run(tmp_path, "example", name)
+    assert result.returncode == 0, result.stderr
+    for text in expected:
+        assert text in result.stdout
+    checks = EXAMPLES[name].build().checks
+    assert result.stdout.count("✓") == len(checks)
+    assert "✗" not in result.stdout
+    assert f"Row {EXAMPLES[name].row}:" in result.stdout
+
+
+@needs_dot
+def test_example_out_and_frames_write_the_graph_and_one_svg_per_backward_step(tmp_path):
+    result = run(tmp_path, "example", "neuron", "--out", "out", "--frames", "frames", "--local-grads")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "neuron.svg").read_text().count("<svg") == 1
+    assert (tmp_path / "out" / "neuron.png").read_bytes().startswith(b"\x89PNG")
+    frames = sorted((tmp_path / "frames").iterdir())
+    # one frame per node: 5 leaves and 8 gates
+    assert [f.name for f in frames] == [f"step-{i:02d}.svg" for i in range(1, 14)]
+    assert "backward step 1/13" in frames[0].read_text()
+    assert set(listed_files(result.stdout, tmp_path)) == {tmp_path / "out" / "neuron.svg",
+                                                          tmp_path / "out" / "neuron.png", *frames}
+
+
+def test_training_examples_print_their_results_and_plot(tmp_path):
+    result = run(tmp_path, "example", "xor", "--out", "plots")
+    assert result.returncode == 0, result.stderr
+    assert "outputs [0.00, 1.00, 1.00, 0.00]" in result.stdout
+    assert "b = 0.50 -> outputs [0.50, 0.50, 0.50, 0.50]" in result.stdout
+    assert "accuracy 100%" in result.stdout
+    for name in ("xor-boundary.png", "xor-loss.png"):
+        assert (tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG")
+    result = run(tmp_path, "example", "perceptron")
+    assert result.returncode == 0, result.stderr
+    assert "SGD (lr = 1) on max(0, -z·t) gives the same weights: yes" in result.stdout
+
+
+def test_graph_prints_forward_backward_and_gradient(tmp_path):
+    result = run(tmp_path, "graph", "z*(x+y)", "--at", "x=2,y=3,z=-2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "f = z*(x+y)" in out and "at x = 2, y = 3, z = -2" in out
+    assert "(-2.00) * 5.00  =  -10.00" in out
+    assert "∂f/∂x  =  -2.00" in out and "∂f/∂z  =   5.00" in out
+    assert "Wrote" not in out
+
+
+def test_graph_gradient_of_the_neuron_typed_on_the_command_line(tmp_path):
+    result = run(tmp_path, "graph", "1/(1+exp(-(w0*x0+w1*x1+w2)))", "--at", "x0=-1,x1=-2,w0=2,w1=-3,w2=-3")
+    assert result.returncode == 0, result.stderr
+    assert "(0.39, -0.59, -0.20, -0.39, 0.20)" in result.stdout
+    assert "f (1/x)" in result.stdout and "+1" in result.stdout
+
+
+@needs_dot
+def test_graph_out_and_frames(tmp_path):
+    result = run(tmp_path, "graph", "x*x + y", "--at", "x=3,y=1", "--out", "drawings/g.svg", "--frames", "fr",
+                 "--local-grads")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "drawings" / "g.svg").read_text().count("<svg") == 1
+    assert (tmp_path / "drawings" / "g.png").stat().st_size > 0
+    assert sorted(p.name for p in (tmp_path / "fr").iterdir()) == ["step-01.svg", "step-02.svg", "step-03.svg", "step-04.svg"]
+    assert "∂f/∂x  =  6.00" in result.stdout
+
+
+def test_train_saves_and_plots_and_reports_the_accuracy_it_reached(tmp_path):
+    result = run(tmp_path, "train", "--data", "moons", "--hidden", "16,16", "--epochs", "40", "--lr", "0.1",
+                 "--loss", "hinge", "--save", "model.json", "--plot", "boundary.png", "--history", "loss.png",
+                 "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --no-progress: no bar
+    (line,) = [line for line in result.stdout.splitlines() if "training accuracy" in line]
+    correct = int(line.rsplit("(", 1)[1].split("/")[0])
+    model = MLP.from_file(tmp_path / "model.json")
+    from microgradnet.data import make_moons
+
+    X, y = make_moons(seed=0)
+    assert sum(p == t for p, t in zip(predict(model, X), y)) == correct
+    assert correct >= 80
+    assert json.loads((tmp_path / "model.json").read_text())["architecture"]["nouts"] == [16, 16, 1]
+    for name in ("boundary.png", "loss.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_train_cross_entropy_on_three_blobs(tmp_path):
+    result = run(tmp_path, "train", "--data", "blobs", "--loss", "cross_entropy", "--hidden", "8",
+                 "--epochs", "30", "--batch-size", "20", "--seed", "1", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "3 classes" in result.stdout and "[8 relu, 3 linear]" in result.stdout
+    accuracy = float(result.stdout.split("training accuracy ")[1].split("%")[0])
+    assert accuracy >= 90
+
+
+def test_version_and_help(tmp_path):
+    result = run(tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"microgradnet {__version__}"
+    result = run(tmp_path)
+    assert result.returncode == 0 and "demo" in result.stdout and "graph" in result.stdout
+
+
+def test_console_script_is_the_same_command(tmp_path):
+    script = Path(sys.executable).with_name("microgradnet")
+    if not script.exists():
+        pytest.skip("the microgradnet console script is not installed next to this Python")
+    result = subprocess.run([str(script), "example", "--list"], cwd=tmp_path, capture_output=True, encoding="utf-8")
+    assert result.returncode == 0 and result.stdout == run(tmp_path, "example", "--list").stdout
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["example", "nope"], ["unknown example 'nope'", "add-mul"]),
+        (["example"], ["NAME or --list"]),
+        (["example", "--list", "neuron"], ["--list"]),
+        (["example", "moons", "--frames", "fr"], ["'moons' trains a network"]),
+        (["graph", "x +", "--at", "x=1"], ["cannot read the expression"]),
+        (["graph", "y*2", "--at", "x=1"], ["unknown name 'y'"]),
+        (["graph", "__import__('os').system('echo hacked')", "--at", "x=1"], ["__import__", "not allowed"]),
+        (["graph", "x.__class__", "--at", "x=1"], ["attribute access"]),
+        (["graph", "x", "--at", "x=abc"], ["x: expected a number"]),
+        (["graph", "x", "--at", "x"], ["expected name=value"]),
+        (["graph", "log(x)", "--at", "x=-1"], ["log of -1.0"]),
+        (["graph", "1/x", "--at", "x=0"], ["division by zero"]),
+        (["graph", "x", "--at", "x=1", "--local-grads"], ["--out or --frames"]),
+        (["graph"], ["EXPR"]),
+        (["demo", "--epochs", "0"], ["--epochs", ">= 1"]),
+        (["demo", "--epochs", "ten"], ["--epochs"]),
+        (["demo", "--out", "a-file"], ["a-file", "not a directory"]),
+        (["demo", "--out", "a-file/sub"], ["a-file/sub"]),
+        (["example", "neuron", "--out", "a-file"], ["a-file"]),
+        (["example", "neuron", "--frames", "a-file/frames"], ["a-file/frames"]),
+        (["graph", "x", "--at", "x=1", "--out", "a-file/g"], ["a-file"]),
+        (["train", "--data", "nope"], ["--data", "nope"]),
+        (["train", "--hidden", "16,x"], ["--hidden"]),
+        (["train", "--lr", "-0.1"], ["--lr", "> 0"]),
+        (["train", "--lr", "inf"], ["--lr"]),
+        (["train", "--loss", "bogus"], ["--loss"]),
+        (["train", "--batch-size", "0"], ["--batch-size"]),
+        (["train", "--activation", "nope"], ["--activation"]),
+        (["train", "--data", "blobs", "--epochs", "1"], ["3 classes", "cross_entropy"]),
+        (["train", "--save", "a-file/model.json"], ["a-file"]),
+        (["train", "--plot", "."], ["directory"]),
+        (["bogus"], ["invalid choice: 'bogus'"]),
+        (["--nope"], ["--nope"]),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_code_2(tmp_path, args, words):
+    (tmp_path / "a-file").write_text("not a directory")
+    result = run(tmp_path, *args)
+    assert_one_line_error(result, *words)
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written before the error
+
+
+def test_output_closed_by_the_reader_is_not_a_traceback(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `microgradnet example seven-unit | head -1` once head has exited
+    try:
+        result = subprocess.run([sys.executable, "-m", "microgradnet", "example", "seven-unit"], cwd=tmp_path,
+                                stdout=write_end, stderr=subprocess.PIPE, encoding="utf-8", timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 1
