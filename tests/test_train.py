@@ -51,8 +51,12 @@ def test_three_blobs_with_softmax_cross_entropy() -> None:
     history = fit(model, X_train, y_train, loss="cross_entropy", epochs=30, lr=0.2, val_data=(X_test, y_test),
                   progress=False)
     assert history.accuracy[-1] >= 0.9
-    assert evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"] >= 0.9
-    assert history.val_accuracy[-1] == evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"]
+    test_accuracy = evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"]
+    assert history.val_accuracy[-1] == test_accuracy
+    # the blobs overlap: on held-out points, match the nearest-center rule (optimal for equal round Gaussians)
+    centers = [[2 * math.cos(2 * math.pi * k / 3), 2 * math.sin(2 * math.pi * k / 3)] for k in range(3)]
+    nearest = [min(range(3), key=lambda k: math.dist(x, centers[k])) for x in X_test]
+    assert test_accuracy >= sum(p == t for p, t in zip(nearest, y_test)) / len(y_test) >= 0.9
 
 
 def test_one_hidden_layer_fits_sine() -> None:
