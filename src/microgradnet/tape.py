@@ -89,15 +89,15 @@ def _outputs(result: Any) -> tuple[Value, ...]:
 
 
 def _graph(outputs: tuple[Value, ...]) -> list[Value]:
-    """Every node the outputs depend on, inputs before results; the first output's nodes first, in its order."""
-    seen: set[Value] = set()
-    order: list[Value] = []
-    for out in outputs:
-        for node in topological_order(out):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
+    """Every node the outputs depend on, inputs before results, in one walk.
+
+    The walk starts from a scratch node whose last input is the first output, so that output's
+    nodes come first and in exactly ``topological_order(outputs[0])``'s order: the order of
+    ``outputs[0].backward()``, which the tape's backward then repeats float for float.
+    """
+    root = Value(0.0)
+    root.inputs = (*reversed(outputs[1:]), outputs[0])
+    return topological_order(root)[:-1]
 
 
 def _run(fn: Callable[..., Any], shape: Shape, numbers: Sequence[float], labels: Sequence[str]) -> tuple[list[Value], tuple[Value, ...]]:
@@ -107,9 +107,8 @@ def _run(fn: Callable[..., Any], shape: Shape, numbers: Sequence[float], labels:
     return inputs, outputs
 
 
-def _signature(inputs: list[Value], outputs: tuple[Value, ...]) -> list[tuple[Any, ...]]:
-    """The graph as comparable data: per node its kind (input k, leaf object, constant, op) and input positions."""
-    order = _graph(outputs)
+def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ...]) -> list[tuple[Any, ...]]:
+    """The graph (``order``) as comparable data: per node its kind (input k, leaf, op) and input positions."""
     position = {node: i for i, node in enumerate(order)}
     input_index = {v: k for k, v in enumerate(inputs)}
     signature: list[tuple[Any, ...]] = []
@@ -188,7 +187,8 @@ def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: 
     labels: list[str] = []
     shape = _flatten(list(example_inputs), "record: example_inputs", numbers, labels)
     inputs, outputs = _run(fn, shape, numbers, labels)
-    example = _signature(inputs, outputs)
+    order = _graph(outputs)
+    example = _signature(order, inputs, outputs)
     constants: set[int] = set()
     checked = 0
     for point in _probes(numbers, probes, seed):
@@ -198,14 +198,14 @@ def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: 
             if isinstance(error, TapeError):
                 raise
             continue
-        _check(example, _signature(probe_inputs, probe_outputs), point, constants)
+        _check(example, _signature(_graph(probe_outputs), probe_inputs, probe_outputs), point, constants)
         checked += 1
     if not checked:
         raise TapeError(
             f"record: fn raised at all {probes} probe inputs, so its graph could not be checked for "
             "data-dependent control flow; the tape refuses what it cannot check"
         )
-    return Tape(shape, inputs, outputs, {example[i][1] for i in constants})
+    return Tape(shape, inputs, outputs, order, {example[i][1] for i in constants})
 
 
 class Tape:
@@ -216,8 +216,9 @@ class Tape:
     ``str(tape)`` is the listing.
     """
 
-    def __init__(self, shape: Shape, inputs: list[Value], outputs: tuple[Value, ...], constants: set[Value]) -> None:
-        order = _graph(outputs)
+    def __init__(
+        self, shape: Shape, inputs: list[Value], outputs: tuple[Value, ...], order: list[Value], constants: set[Value]
+    ) -> None:
         slot = {v: k for k, v in enumerate(inputs)}
         used = [v for node in order for v in node.inputs] + list(outputs)  # leaves numbered as first used
         leaves = list(dict.fromkeys(v for v in used if not v.op and v not in slot))
