@@ -245,7 +245,7 @@ def xor(epochs: int = 200, progress: bool = True) -> TrainingExample:
     """Row 10 (lecture 001): XOR by a linear model (0.5 everywhere), by the hand-set ReLU network, by an MLP."""
     from .losses import mse
     from .nn import MLP
-    from .train import fit, gradient_descent
+    from .train import fit, gradient_descent, predict
 
     X, y = make_xor()
     # least squares for a linear model y = w1 x1 + w2 x2 + b, by gradient descent from 0 (normal equations: w = 0, b = ½)
@@ -261,6 +261,7 @@ def xor(epochs: int = 200, progress: bool = True) -> TrainingExample:
     history = fit(model, X, y, loss="hinge", epochs=epochs, lr=0.1, progress=progress)
     with engine.no_grad():
         scores = [model(x).data for x in X]
+    correct = sum(p == label for p, label in zip(predict(model, X), y))
     corners = ", ".join(f"({x[0]:g}, {x[1]:g})" for x in X)
     summary = [
         f"inputs {corners}, targets {y}",
@@ -268,7 +269,7 @@ def xor(epochs: int = 200, progress: bool = True) -> TrainingExample:
         f"b = {b.data:.2f} -> outputs {_numbers(linear)}",
         f"hand-set ReLU network W = [[1,1],[1,1]], c = [0,-1], w = [1,-2], b = 0 -> outputs {_numbers(hand)}",
         f"{model!r}, hinge loss, {len(history)} epochs: scores {_numbers(scores)}, "
-        f"accuracy {_percent(history.accuracy[-1])}",
+        f"accuracy {_percent(correct / len(X))}",
     ]
     return TrainingExample(summary, model, X, y, history)
 
@@ -305,7 +306,7 @@ def perceptron(epochs: int = 100, progress: bool = True) -> TrainingExample:
 def moons(epochs: int = 100, progress: bool = True) -> TrainingExample:
     """Row 16 (lecture 004): micrograd's demo, MLP(2, [16, 16, 1]) on make_moons, hinge + 1e-4·L2, SGD 1.0 -> 0.1."""
     from .nn import MLP
-    from .train import fit
+    from .train import fit, predict
 
     X, y = make_moons(100, noise=0.1, seed=0)
     model = MLP(2, [16, 16, 1], activation="relu", seed=1)
@@ -313,10 +314,12 @@ def moons(epochs: int = 100, progress: bool = True) -> TrainingExample:
         model, X, y, loss="hinge", epochs=epochs, l2=1e-4, lr=1.0,
         lr_schedule=lambda k: 1.0 - 0.9 * k / epochs, progress=progress,
     )
+    correct = sum(p == label for p, label in zip(predict(model, X), y))
     summary = [
         f"{len(X)} points of make_moons(noise=0.1), labels 0/1 (hinge targets -1/+1)",
         f"{model!r}, hinge loss + 1e-4·L2, SGD lr 1.0 -> 0.1 over {len(history)} epochs",
-        f"final loss {history.loss[-1]:.4f}, training accuracy {_percent(history.accuracy[-1])}",
+        f"last epoch's loss {history.loss[-1]:.4f}; the trained network classifies {correct}/{len(X)} points "
+        f"correctly ({_percent(correct / len(X))})",
     ]
     return TrainingExample(summary, model, X, y, history)
 
