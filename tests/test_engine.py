@@ -157,6 +157,7 @@ def test_a_chain_of_a_million_nodes_backpropagates_without_recursion() -> None:
 
 
 def count_values() -> int:
+    """How many Values the cyclic garbage collector can see (all live ones: Value is gc-tracked)."""
     return sum(type(obj) is Value for obj in gc.get_objects())
 
 
@@ -199,7 +200,7 @@ def test_label_is_settable_and_repr_is_text() -> None:
     v = Value(2.0)
     v.label = "x"
     assert v.label == "x"
-    assert repr(v) == "Value(data=2.0, grad=0.0, label='x')"
+    assert "data=2.0" in repr(v) and "label='x'" in repr(v)
 
 
 # --- no_grad -------------------------------------------------------------------------------

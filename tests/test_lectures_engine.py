@@ -33,6 +33,7 @@ def sigmoid_neuron(x0: Value, x1: Value, w0: Value, w1: Value, w2: Value) -> lis
 
 
 def lecture_point() -> list[Value]:
+    """Fresh leaves x0, x1, w0, w1, w2 at the slide's point (-1, -2, 2, -3, -3)."""
     return [Value(-1.0, label="x0"), Value(-2.0, label="x1"), Value(2.0, label="w0"), Value(-3.0, label="w1"),
             Value(-3.0, label="w2")]
 

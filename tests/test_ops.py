@@ -403,6 +403,7 @@ STARTS = st.one_of(SMALL_REALS, SMALL_REALS.map(Value))
 
 
 def data_of(x: Value | float) -> float:
+    """The number behind a start that may be a Value or a plain number."""
     return x.data if isinstance(x, Value) else x
 
 
