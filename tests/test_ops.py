@@ -92,7 +92,9 @@ UNARY = {
         singular_at_zero=True,
     ),
     "tanh": Unary(lambda v, p: v.tanh(), lambda x, p: math.tanh(x), lambda x, p: tanh_derivative(x), abs_tol=2 * EPS),
-    "sigmoid": Unary(lambda v, p: v.sigmoid(), lambda x, p: sigmoid(x), lambda x, p: sigmoid_derivative(x), abs_tol=EPS),
+    "sigmoid": Unary(
+        lambda v, p: v.sigmoid(), lambda x, p: sigmoid(x), lambda x, p: sigmoid_derivative(x), abs_tol=EPS
+    ),
     "softplus": Unary(lambda v, p: v.softplus(), lambda x, p: softplus(x), lambda x, p: sigmoid(x)),
     "relu": Unary(lambda v, p: v.relu(), lambda x, p: max(x, 0.0), lambda x, p: float(x > 0), kinks=(0.0,)),
     "leaky_relu": Unary(
@@ -103,7 +105,9 @@ UNARY = {
         lambda v, p: v.elu(p), lambda x, p: x if x > 0 else p * math.expm1(x),
         lambda x, p: 1.0 if x > 0 else p * math.exp(x), param=st.floats(0.1, 3.0), kinks=(0.0,),
     ),
-    "abs": Unary(lambda v, p: abs(v), lambda x, p: math.fabs(x), lambda x, p: float(x > 0) - float(x < 0), kinks=(0.0,)),
+    "abs": Unary(
+        lambda v, p: abs(v), lambda x, p: math.fabs(x), lambda x, p: float(x > 0) - float(x < 0), kinks=(0.0,)
+    ),
     "hard_tanh": Unary(
         lambda v, p: v.hard_tanh(), lambda x, p: min(1.0, max(-1.0, x)), lambda x, p: float(-1 < x < 1),
         kinks=(-1.0, 1.0),
@@ -307,7 +311,9 @@ def test_a_leaf_has_no_op_inputs_or_local_grads() -> None:
         (lambda: Value(0.0) ** 2, 0.0, (0.0,)),
     ],
 )
-def test_kinks_and_singular_points(expression: Callable[[], Value], data: float, local_grads: tuple[float, ...]) -> None:
+def test_kinks_and_singular_points(
+    expression: Callable[[], Value], data: float, local_grads: tuple[float, ...]
+) -> None:
     out = expression()
     assert (out.data, out.local_grads) == (data, local_grads)
 
@@ -433,7 +439,9 @@ def test_sum_folds_numbers_and_keeps_repeats() -> None:
 
 
 @given(st.integers(1, 5).flatmap(lambda n: st.tuples(*[st.tuples(SMALL_REALS, SMALL_REALS)] * n)), STARTS)
-def test_dot_is_one_node_with_local_gradients_x_and_w(pairs: tuple[tuple[float, float], ...], start: Value | float) -> None:
+def test_dot_is_one_node_with_local_gradients_x_and_w(
+    pairs: tuple[tuple[float, float], ...], start: Value | float
+) -> None:
     ws, xs = [Value(w) for w, _ in pairs], [Value(x) for _, x in pairs]
     out = microgradnet.dot(ws, xs, start)
     leading = (start,) if isinstance(start, Value) else ()
