@@ -202,6 +202,8 @@ def measure(cases: dict[str, Case], reps: int, gc_on: bool) -> dict[str, float]:
 
     Before each repetition (untimed): the case's reset and ``gc.collect()``, so one library's
     leftover garbage never taxes the other. With ``gc_on=False`` the collector is off while timed.
+    Times are the process's CPU time: the machine may be shared, and for this single-threaded
+    code CPU time equals wall time when nothing else runs.
     """
     times: dict[str, list[float]] = {name: [] for name in cases}
     for rep in range(reps + 1):
@@ -211,9 +213,9 @@ def measure(cases: dict[str, Case], reps: int, gc_on: bool) -> dict[str, float]:
             if not gc_on:
                 gc.disable()
             try:
-                start = time.perf_counter()
+                start = time.process_time()
                 case.run()
-                elapsed = time.perf_counter() - start
+                elapsed = time.process_time() - start
             finally:
                 gc.enable()
             if rep:
@@ -279,8 +281,7 @@ def bench_step(report: Report, trainers: dict[str, Trainer], init: Sequence[floa
     first_loss, nodes = {}, {}
     for name, trainer in trainers.items():
         trainer.reset(init)
-        root = trainer.loss(rows, targets)
-        first_loss[name], nodes[name] = root.data, count_nodes(root, trainer.children)
+        first_loss[name], nodes[name] = graph_size(trainer, rows, targets)
     cases = {
         name: Case(run=lambda t=t: t.step(rows, targets), reset=lambda t=t: t.reset(init)) for name, t in trainers.items()
     }
@@ -299,10 +300,16 @@ def bench_step(report: Report, trainers: dict[str, Trainer], init: Sequence[floa
         "",
         "2-16-16-1 ReLU MLP (337 parameters), 100 moons points, mean hinge loss + 1e-4·L2, backward, SGD "
         f"(lr {LR}); all variants start from micrograd's initial parameters, reset before each repetition; "
-        f"median of {reps} repetitions after a warm-up. Ratio = micrograd time / this time.",
+        f"median CPU time of {reps} repetitions after a warm-up. Ratio = micrograd time / this time.",
         "",
         *table(["variant", "graph nodes", "loss (same numbers)", "ms GC on", "ratio GC on", "ms GC off", "ratio GC off"], out),
     )
+
+
+def graph_size(trainer: Trainer, rows: Rows, targets: Sequence[int]) -> tuple[float, int]:
+    """The loss at the current parameters and its graph's node count (the graph dies on return, before any timing)."""
+    root = trainer.loss(rows, targets)
+    return root.data, count_nodes(root, trainer.children)
 
 
 def chain(x: Any, n: int) -> Any:
@@ -356,9 +363,7 @@ def bench_sum(report: Report, sizes: Sequence[int], reps: int) -> None:
             a = [(mg.Value(x), mg.Value(y)) for x, y in pairs]
             b = [(micrograd.engine.Value(x), micrograd.engine.Value(y)) for x, y in pairs]
             sys.setrecursionlimit(max(limit, 2 * n + 1000))
-            mine, theirs = mg.sum([x * y for x, y in a]), sum(x * y for x, y in b)
-            if not math.isclose(mine.data, theirs.data, rel_tol=1e-9, abs_tol=1e-9):
-                raise AssertionError(f"sum of {n} products: microgradnet {mine.data!r} != micrograd {theirs.data!r}")
+            _check_same_sum(a, b)
             cases = {
                 "mg": Case(run=lambda a=a: mg.sum([x * y for x, y in a]).backward()),
                 BASELINE: Case(run=lambda b=b: sum(x * y for x, y in b).backward()),
@@ -386,6 +391,13 @@ def bench_sum(report: Report, sizes: Sequence[int], reps: int) -> None:
         f"micrograd {exponent_micro:.3f}.",
         "",
     )
+
+
+def _check_same_sum(a: Sequence[tuple[Any, Any]], b: Sequence[tuple[Any, Any]]) -> None:
+    """Both libraries compute the same sum of products (their graphs are freed before anything is timed)."""
+    mine, theirs = mg.sum([x * y for x, y in a]).data, sum(x * y for x, y in b).data
+    if not math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-9):
+        raise AssertionError(f"sum of {len(a)} products: microgradnet {mine!r} != micrograd {theirs!r}")
 
 
 def graph_memory(trainer: Trainer, rows: Rows, targets: Sequence[int]) -> tuple[int, int]:
@@ -512,8 +524,9 @@ def reading(report: Report, library_note: str) -> None:
         "the minibatch epoch runs 10 steps back to back, so there that cost is partly inside the timing."
     )
     lines.append(
-        f"- The machine is shared (load average {report.facts['load']} at the start), so single figures are noisy "
-        "by several percent; cases are interleaved repetition by repetition so both libraries see the same load."
+        f"- The machine is shared (load average {report.facts['load']} at the start): times are CPU time of this "
+        "process, not wall time, and cases are interleaved repetition by repetition so both libraries see the same "
+        "load; single figures still move by several percent from run to run."
     )
     if library_note:
         lines.append(f"- Variant (c) (the library's MLP + losses) was not measured: {library_note}.")
