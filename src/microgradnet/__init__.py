@@ -8,15 +8,18 @@ from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_p
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_activation, plot_decision_boundary, plot_history
+from .practice import AnswersError, PracticeResult, check_answers, practice
 from .tape import CompiledLoss, Tape, TapeError, compile_loss, record
 from .trace import trace_backward, trace_forward
 from .train import ConvergenceError, History, evaluate, fit, gradient_descent, predict
 from .viz import draw_dot, forward_frames, show_steps, step_frames
+from .worksheet import worksheet
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Adam",
+    "AnswersError",
     "CompiledLoss",
     "ConvergenceError",
     "Dropout",
@@ -29,12 +32,14 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "Perceptron",
+    "PracticeResult",
     "SGD",
     "Tape",
     "TapeError",
     "Value",
     "backward_walk",
     "binary_cross_entropy",
+    "check_answers",
     "compile_loss",
     "cross_entropy",
     "detect_anomaly",
@@ -63,6 +68,7 @@ __all__ = [
     "plot_activation",
     "plot_decision_boundary",
     "plot_history",
+    "practice",
     "predict",
     "record",
     "show_steps",
@@ -72,5 +78,6 @@ __all__ = [
     "trace_backward",
     "trace_forward",
     "train_test_split",
+    "worksheet",
     "zero_grad",
 ]

@@ -1,0 +1,603 @@
+"""Practice mode: the student does the backward pass, microgradnet checks every step.
+
+``practice(root)`` walks the steps of ``trace_backward(root)`` and asks, at each op node, for
+the downstream gradient to each input (or the local gradient); ``check_answers`` grades a whole
+answers file at once. Answers are accepted within ``tolerance`` (0.005: two decimals, as on the
+slides) of the exact number or of the product of the rounded numbers shown, as the slides
+compute it (0.20 × 2.00 = 0.40 where the exact value is 0.39). No derivative is computed here:
+every number comes from the trace, which reads the engine's ``local_grads``.
+
+Answers file format (what ``worksheet`` writes for the student to fill in), one answer a line::
+
+    # comments and blank lines are ignored; an ID with no number counts as unanswered
+    1.1: -0.53      # question 1 of step 1 (step.input, both counted from 1)
+    4: 0.20         # a step with one input: its number alone
+    w0: -0.20       # the label of the input the gradient goes to, when one question leads there
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from . import ops
+from .engine import Value, topological_order
+from .trace import Step, fmt, node_name, trace_backward
+
+ASK = ("downstream", "local")
+QUIT = ("", "q", "quit", "exit")
+HINT = ("h", "hint", "?")
+
+
+class AnswersError(ValueError):
+    """An answers file that cannot be read: the message names the file, the line and the problem."""
+
+
+# --- the local derivative rules, as text for hints (the numbers come from ops.py) ------
+
+def _const(c: float) -> str:
+    return f"{c:g}"
+
+
+def _signed(c: float) -> str:
+    """``+ 1`` or ``- 3``: a constant as the second operand of a sum."""
+    return f"- {-c:g}" if c < 0 else f"+ {c:g}"
+
+
+# op rule -> (the variable standing for each input, the rule d op / d variable for each input)
+_BINARY_RULES: dict[Callable[..., Any], tuple[tuple[str, str], tuple[str, str]]] = {
+    ops.add: (("x", "y"), ("d/dx [x + y] = 1", "d/dy [x + y] = 1")),
+    ops.sub: (("x", "y"), ("d/dx [x - y] = 1", "d/dy [x - y] = -1")),
+    ops.mul: (("x", "y"), ("d/dx [x * y] = y", "d/dy [x * y] = x")),
+    ops.div: (("x", "y"), ("d/dx [x / y] = 1/y", "d/dy [x / y] = -x/y^2")),
+    ops.power: (("x", "y"), ("d/dx [x ** y] = y x^(y-1)", "d/dy [x ** y] = x^y log(x)")),
+    ops.prelu: (("x", "a"), ("d/dx prelu(x, a) = 1 if x > 0, else a", "d/da prelu(x, a) = 0 if x > 0, else x")),
+}
+_UNARY_RULES: dict[Callable[..., Any], str] = {
+    ops.exp: "d/dx exp(x) = exp(x)",
+    ops.log: "d/dx log(x) = 1/x",
+    ops.sqrt: "d/dx sqrt(x) = 1 / (2 sqrt(x))",
+    ops.tanh: "d/dx tanh(x) = 1 - tanh(x)^2",
+    ops.sigmoid: "d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))",
+    ops.softplus: "d/dx softplus(x) = sigmoid(x)",
+    ops.relu: "d/dx relu(x) = 1 if x > 0, else 0",
+    ops.absolute: "d/dx |x| = 1 if x > 0, -1 if x < 0, 0 at 0",
+    ops.hard_tanh: "d/dx hard_tanh(x) = 1 if -1 < x < 1, else 0",
+}
+_CONST_RULES: dict[Callable[..., Any], Callable[[float], str]] = {
+    ops.add_const: lambda c: f"d/dx [x {_signed(c)}] = 1",
+    ops.mul_const: lambda c: f"d/dx [{_const(c)} x] = {_const(c)}",
+    ops.rsub_const: lambda c: f"d/dx [{_const(c)} - x] = -1",
+    ops.div_const: lambda c: f"d/dx [x / {_const(c)}] = 1/{_const(c)}",
+    ops.rdiv_const: lambda c: f"d/dx [{_const(c)}/x] = {_const(-c)}/x^2",
+    ops.pow_const: lambda c: f"d/dx x^{_const(c)} = {_const(c)} x^{_const(c - 1)}",
+    ops.rpow_const: lambda c: f"d/dx {_const(c)}^x = {_const(c)}^x log({_const(c)})",
+    ops.leaky_relu: lambda c: f"d/dx leaky_relu(x) = 1 if x > 0, else {_const(c)}",
+    ops.elu: lambda c: f"d/dx elu(x) = 1 if x > 0, else {_const(c)} exp(x)",
+}
+
+
+def local_rules(node: Value) -> list[tuple[str, str]]:
+    """For each input of ``node``: the variable it plays in the op's rule and the rule, e.g. ("x", "d/dx exp(x) = exp(x)")."""
+    rule = node.op.rule if isinstance(node.op, ops.Op) else None
+    func, const = (rule.func, rule.args[0]) if isinstance(rule, partial) else (rule, None)
+    n = len(node.inputs)
+    if func in _BINARY_RULES:
+        names, rules = _BINARY_RULES[func]
+        return list(zip(names, rules))
+    if func in _UNARY_RULES:
+        return [("x", _UNARY_RULES[func])]
+    if func in _CONST_RULES:
+        return [("x", _CONST_RULES[func](const))]
+    if func is ops.sum_:
+        return [(f"x{i}", f"d/dx{i} [x1 + ... + x{n}] = 1") for i in range(1, n + 1)]
+    if func is ops.maximum:
+        return [(f"x{i}", f"d/dx{i} max(x1, ..., x{n}) = 1 if x{i} is the (first) largest, else 0")
+                for i in range(1, n + 1)]
+    if func in (ops.dot, ops.biased_dot):
+        rules = [("b", "d/db [b + Σ wj xj] = 1")] if func is ops.biased_dot else []
+        for j in range(1, (n - len(rules)) // 2 + 1):
+            rules += [(f"w{j}", f"d/dw{j} [Σ wj xj] = x{j}"), (f"x{j}", f"d/dx{j} [Σ wj xj] = w{j}")]
+        return rules
+    return [(f"x{i}", f"the local gradient of {node.op} with respect to its input {i}") for i in range(1, n + 1)]
+
+
+# --- questions and answers ---------------------------------------------------------------
+
+def digits_for(tolerance: float) -> int:
+    """How many decimals a student needs to get within ``tolerance``: 2 for 0.005, 3 for 0.0005."""
+    return max(0, math.ceil(-math.log10(2 * tolerance) - 1e-9))
+
+
+@dataclass(frozen=True)
+class Question:
+    """One number the student is asked for: a step's downstream (or local) gradient to one input."""
+
+    id: str
+    step_number: int
+    step: Step
+    index: int
+    ask: str
+    digits: int
+
+    @property
+    def node(self) -> Value:
+        return self.step.node
+
+    @property
+    def input(self) -> Value:
+        return self.step.inputs[self.index]
+
+    @property
+    def expected(self) -> float:
+        """The exact answer, read from the trace."""
+        return self.step.downstream[self.index] if self.ask == "downstream" else self.step.local[self.index]
+
+    @property
+    def shown(self) -> float:
+        """The answer from the numbers as shown (rounded upstream × rounded local), as the slides compute it."""
+        if self.ask == "local":
+            return self.expected
+        return float(fmt(self.step.upstream, self.digits)) * float(fmt(self.step.local[self.index], self.digits))
+
+    def accepts(self, given: float, tolerance: float) -> bool:
+        """Whether ``given`` is within ``tolerance`` of the exact answer or of the one from the shown numbers."""
+        slack = tolerance * (1 + 1e-9)  # 0.125 answered as 0.13 is exactly 0.005 away
+        return any(given == target or abs(given - target) <= slack for target in (self.expected, self.shown))
+
+    def header(self) -> str:
+        """The step this question belongs to, e.g. ``step 1: f (1/x) = 0.73, upstream 1.00``."""
+        title = f"{self.node.label} ({self.node.op})" if self.node.label else self.node.op
+        return f"step {self.step_number}: {title} = {fmt(self.node.data, self.digits)}, upstream {fmt(self.step.upstream, self.digits)}"
+
+    def prompt(self) -> str:
+        name, value = node_name(self.input, self.digits), fmt(self.input.data, self.digits)
+        if self.ask == "downstream":
+            return f"  {self.id}  downstream gradient to {name} ({value}): "
+        return f"  {self.id}  local gradient of {node_name(self.node, self.digits)} with respect to {name} ({value}): "
+
+    def rule(self) -> str:
+        """The local derivative rule of this input, with the variable bound to the input's value."""
+        variable, rule = local_rules(self.node)[self.index]
+        return f"{rule}, at {variable} = {fmt(self.input.data, self.digits)}"
+
+    def hint(self) -> str:
+        if self.ask == "downstream":
+            return f"hint: {self.rule()}; upstream {fmt(self.step.upstream, self.digits)}; downstream = upstream × local"
+        return f"hint: {self.rule()}"
+
+    def explain(self) -> str:
+        """How the answer comes about: ``upstream 0.20 × local 2.00 = 0.40 (exactly 0.3932)``."""
+        d = self.digits
+        if self.ask == "local":
+            return f"local {fmt(self.expected, d)}: {self.rule()}"
+        shown, exact = fmt(self.shown, d), fmt(self.expected, d)
+        exactly = "" if shown == exact else f" (exactly {self.expected:.{d + 2}f})"
+        return f"upstream {fmt(self.step.upstream, d)} × local {fmt(self.step.local[self.index], d)} = {shown}{exactly}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A question with what the student gave (None: unanswered) and whether it was accepted."""
+
+    question: Question
+    given: float | None
+    correct: bool
+    hinted: bool = False
+    note: str = ""
+
+    @property
+    def expected(self) -> float:
+        return self.question.expected
+
+    def line(self) -> str:
+        """One line of a grading report: id, target input, expected, given, verdict."""
+        q, d = self.question, self.question.digits
+        given = "—" if self.given is None else _number_text(self.given)
+        verdict = "✓" if self.correct else f"✗  {self.note or q.explain()}"
+        return f"  {q.id:<5} → {node_name(q.input, d):<12} expected {fmt(q.expected, d):>6}   given {given:>6}   {verdict}"
+
+
+@dataclass
+class PracticeResult:
+    """A practice session or a graded answers file: one ``Answer`` per question asked."""
+
+    questions: list[Question]
+    answers: list[Answer] = field(default_factory=list)
+    stopped: bool = False
+
+    @property
+    def correct(self) -> int:
+        return sum(a.correct for a in self.answers)
+
+    @property
+    def all_correct(self) -> bool:
+        return len(self.answers) == len(self.questions) and self.correct == len(self.questions)
+
+    @property
+    def score(self) -> str:
+        """``7/12 correct``, saying so when the session stopped early or questions were left unanswered."""
+        text = f"{self.correct}/{len(self.answers)} correct"
+        unanswered = sum(a.given is None for a in self.answers)
+        if self.stopped:
+            text += f" (stopped after {len(self.answers)} of {len(self.questions)} questions)"
+        elif unanswered:
+            text += f" ({unanswered} unanswered)"
+        return text
+
+    def report(self) -> str:
+        """The per-step grading report: a header line per step, a line per answer, then the score."""
+        lines, step = [], None
+        for answer in self.answers:
+            if answer.question.step_number != step:
+                step = answer.question.step_number
+                lines.append(answer.question.header())
+            lines.append(answer.line())
+        return "\n".join([*lines, self.score])
+
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return f"<PracticeResult: {self.score}>"
+
+
+def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) -> list[Question]:
+    """The questions of ``root``'s backward pass in order: one per input of each op step.
+
+    Leaves ``.grad`` as it was: the trace's backward pass is undone.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"practice: expected a Value, got {type(root).__name__}")
+    if ask not in ASK:
+        raise ValueError(f"practice: ask must be 'downstream' or 'local', got {ask!r}")
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
+        raise ValueError(f"practice: tolerance must be a positive number, got {tolerance!r}")
+    if not root.inputs:
+        raise ValueError(f"practice: {node_name(root)} is a leaf, there is no backward pass to practise")
+    digits = digits_for(tolerance)
+    saved = {v: v.grad for v in topological_order(root)}
+    try:
+        steps = [s for s in trace_backward(root, digits) if s.inputs]
+    finally:
+        for v, grad in saved.items():
+            v.grad = grad
+    return [Question(f"{n}.{i + 1}", n, step, i, ask, digits)
+            for n, step in enumerate(steps, 1) for i in range(len(step.inputs))]
+
+
+def parse_number(text: str) -> float | None:
+    """A typed answer as a float (``-0.53``, ``−0.53``, ``1e-3``, ``-1/2``), or None if it is not a number."""
+    text = text.strip().replace("−", "-").replace(",", ".")
+    numerator, slash, denominator = text.partition("/")
+    try:
+        value = float(numerator) / float(denominator) if slash else float(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _number_text(x: float) -> str:
+    return f"{x:g}"
+
+
+# --- the interactive session ----------------------------------------------------------------
+
+class _Session:
+    """The state of one practice session, shared by the terminal and the notebook front ends."""
+
+    def __init__(self, root: Value, questions: list[Question], tolerance: float) -> None:
+        self.root = root
+        self.tolerance = tolerance
+        self.result = PracticeResult(questions)
+        self.hinted = False
+
+    @property
+    def current(self) -> Question | None:
+        done = self.result.stopped or len(self.result.answers) == len(self.result.questions)
+        return None if done else self.result.questions[len(self.result.answers)]
+
+    def intro(self) -> str:
+        qs = self.result.questions
+        what = "downstream gradient" if qs[0].ask == "downstream" else "local gradient"
+        steps = qs[-1].step_number
+        return (f"Backward pass of {node_name(self.root)} = {fmt(self.root.data, qs[0].digits)}: {steps} steps, "
+                f"{len(qs)} {what}s to find, to {qs[0].digits} decimals.\n"
+                f"Type a number; h for a hint; q or an empty line to stop.")
+
+    def respond(self, text: str) -> list[str]:
+        """Feedback on what the student typed; a number answers the current question and moves on."""
+        q = self.current
+        if q is None:
+            return []
+        command = text.strip().lower()
+        if command in QUIT:
+            self.result.stopped = True
+            return [f"stopped: {self.result.score}"]
+        if command in HINT:
+            self.hinted = True
+            return [f"    {q.hint()}"]
+        given = parse_number(text)
+        if given is None:
+            return [f"    {text.strip()!r} is not a number, try again (h for a hint, q to stop)"]
+        correct = q.accepts(given, self.tolerance)
+        self.result.answers.append(Answer(q, given, correct, self.hinted))
+        self.hinted = False
+        feedback = ["    ✓ right" if correct else f"    ✗ not quite: {q.explain()}"]
+        if self.current is None:
+            feedback.append(self.result.score)
+        return feedback
+
+
+def _read_line(prompt: str) -> str:
+    """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one."""
+    text = input(prompt)
+    if not sys.stdin.isatty():
+        print(text)
+    return text
+
+
+def _run_terminal(session: _Session, read: Callable[[str], str], write: Callable[[str], None]) -> None:
+    write(session.intro())
+    step = None
+    while session.current is not None:
+        if session.current.step_number != step:
+            step = session.current.step_number
+            write(session.current.header())
+        try:
+            text = read(session.current.prompt())
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            text = "q"
+        for line in session.respond(text):
+            write(line)
+
+
+def _notebook_widgets() -> Any:
+    """The ipywidgets module when running in a Jupyter kernel with ipywidgets installed, else None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    try:
+        import ipywidgets
+    except ImportError:
+        return None
+    return ipywidgets
+
+
+def _practice_form(session: _Session, widgets: Any) -> Any:
+    """A small ipywidgets form for ``session``: the question, an answer box, Check / Hint / Stop, the feedback."""
+    import html
+
+    heading = widgets.HTML()
+    prompt = widgets.Label()
+    answer = widgets.Text(placeholder="a number")
+    buttons = [widgets.Button(description=d) for d in ("Check", "Hint", "Stop")]
+    log: list[str] = [session.intro()]
+    feedback = widgets.HTML()
+
+    def refresh() -> None:
+        q = session.current
+        heading.value = f"<b>{html.escape(q.header())}</b>" if q else f"<b>{html.escape(session.result.score)}</b>"
+        prompt.value = q.prompt().strip() if q else ""
+        feedback.value = f"<pre>{html.escape(chr(10).join(log))}</pre>"
+        for widget in (answer, *buttons):
+            widget.disabled = q is None
+
+    def submit(text: str) -> None:
+        q = session.current
+        if q is not None and parse_number(text) is not None:
+            log.append(f"{q.prompt()}{text.strip()}")
+        log.extend(session.respond(text))
+        answer.value = ""
+        refresh()
+
+    buttons[0].on_click(lambda _: submit(answer.value))
+    buttons[1].on_click(lambda _: submit("h"))
+    buttons[2].on_click(lambda _: submit("q"))
+    refresh()
+    return widgets.VBox([heading, widgets.HBox([prompt, answer, *buttons]), feedback])
+
+
+def practice(
+    root: Value,
+    ask: str = "downstream",
+    tolerance: float = 0.005,
+    input: Callable[[str], str] | None = None,  # noqa: A002 - the builtin it replaces
+    output: Callable[[str], None] | None = None,
+) -> PracticeResult:
+    """Do ``root``'s backward pass by hand, checked step by step; returns the answers and the score.
+
+    Asks at each op node for the downstream gradient to each input (``ask="local"``: the local
+    gradient). Reads with ``input`` and writes with ``output`` (default: the terminal); in a
+    Jupyter notebook with ipywidgets and no I/O given, shows a form instead and returns the
+    result at once, filled in as the student answers.
+    """
+    session = _Session(root, questions(root, ask, tolerance), tolerance)
+    widgets = _notebook_widgets() if input is None and output is None else None
+    if widgets is not None:
+        from IPython.display import display
+
+        display(_practice_form(session, widgets))
+        return session.result
+    _run_terminal(session, input or _read_line, output or print)
+    return session.result
+
+
+# --- grading an answers file ----------------------------------------------------------------
+
+def _question_ids(qs: list[Question]) -> dict[str, Question]:
+    """Every way an answers file may name a question: ``7.2``, ``4`` for a one-input step, an input's label."""
+    ids: dict[str, Question] = {q.id: q for q in qs}
+    per_step: dict[int, list[Question]] = {}
+    for q in qs:
+        per_step.setdefault(q.step_number, []).append(q)
+    ids.update({str(n): group[0] for n, group in per_step.items() if len(group) == 1})
+    by_label: dict[str, list[Question]] = {}
+    for q in qs:
+        if q.input.label:
+            by_label.setdefault(q.input.label, []).append(q)
+    for label, group in by_label.items():
+        if label not in ids:
+            ids[label] = group[0] if len(group) == 1 else None  # type: ignore[assignment]  # None: ambiguous
+    return ids
+
+
+def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict[Question, str]:
+    """The answers in ``text`` (the format in this module's docstring) by question, as typed."""
+    ids = _question_ids(qs)
+    answers: dict[Question, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, sep, value = line.rpartition(":")
+        if not sep:
+            raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}")
+        key = key.strip()
+        if key not in ids:
+            raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
+                               f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")
+        q = ids[key]
+        if q is None:
+            raise AnswersError(f"{source} line {number}: {key!r} receives gradients from several steps; "
+                               f"use the question numbers ({', '.join(x.id for x in qs if x.input.label == key)})")
+        if q in answers:
+            raise AnswersError(f"{source} line {number}: a second answer to question {q.id} ({key!r})")
+        answers[q] = value.strip()
+    return answers
+
+
+def check_answers(
+    root: Value,
+    answers_file: str | Path,
+    ask: str = "downstream",
+    tolerance: float = 0.005,
+    output: Callable[[str], None] | None = print,
+) -> PracticeResult:
+    """Grade an answers file against ``root``'s backward pass and print the per-step report (for teachers).
+
+    A question missing from the file, or answered with something that is not a number, counts as
+    wrong. Pass ``output=None`` to grade without printing.
+    """
+    qs = questions(root, ask, tolerance)
+    path = Path(answers_file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise AnswersError(f"cannot read the answers file {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise AnswersError(f"cannot read the answers file {path}: it is not UTF-8 text") from None
+    typed = read_answers(text, qs, str(path))
+    result = PracticeResult(qs)
+    for q in qs:
+        raw = typed.get(q, "")
+        given = parse_number(raw) if raw else None
+        if given is not None:
+            result.answers.append(Answer(q, given, q.accepts(given, tolerance)))
+        else:
+            note = f"not a number: {raw!r}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
+            result.answers.append(Answer(q, None, False, note=note))
+    if output is not None:
+        output(result.report())
+    return result
+
+
+# --- command line ----------------------------------------------------------------------------
+
+def add_practice_commands(commands: Any) -> None:
+    """Add ``practice`` and ``worksheet`` to the ``microgradnet`` command's subparsers."""
+    practice_ = commands.add_parser(
+        "practice", help="do a backward pass by hand, checked step by step",
+        description="Asks for each gradient of a lecture example's (or an expression's) backward pass, "
+        "reading answers from stdin: a number, h for a hint, q or an empty line to stop. "
+        "With --answers FILE, grades a whole answers file instead (exit 0 if all correct, 1 otherwise).",
+    )
+    _graph_arguments(practice_)
+    practice_.add_argument("--answers", metavar="FILE", help="grade this answers file (one 'ID: number' a line)")
+    practice_.add_argument("--tolerance", type=float, default=0.005, help="accepted error (default: 0.005)")
+    practice_.set_defaults(run=practice_command)
+    sheet = commands.add_parser(
+        "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
+        description="Writes NAME.svg and NAME.png (the graph with the grad boxes blank; NAME.dot without "
+        "Graphviz), NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
+    )
+    _graph_arguments(sheet)
+    sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
+    sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.set_defaults(run=worksheet_command)
+
+
+def _graph_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("example", nargs="?", metavar="EXAMPLE", help="a lecture example, e.g. neuron")
+    parser.add_argument("--expr", metavar="EXPR", help="an expression instead, e.g. 'z*(x+y)'")
+    parser.add_argument("--at", default="", metavar="x=2,y=3", help="the value of each name in --expr")
+    parser.add_argument("--ask", choices=ASK, default="downstream",
+                        help="ask for downstream gradients (default) or local gradients")
+
+
+def graph_from_args(args: argparse.Namespace) -> Value:
+    """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
+    from .examples import EXAMPLES
+    from .expr import parse, parse_assignments
+
+    graphs = [name for name, example in EXAMPLES.items() if not example.trains]
+    if (args.example is None) == (args.expr is None):
+        raise ValueError(f"give a lecture example ({', '.join(graphs)}) or --expr, not both or neither")
+    if args.expr is None:
+        if args.example not in graphs:
+            raise ValueError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
+        return EXAMPLES[args.example].build().root
+    at = parse_assignments(args.at)
+    root = parse(args.expr, {name: Value(value, label=name) for name, value in at.items()})
+    if root.op and not root.label:
+        root.label = "f"
+    return root
+
+
+def _fail(message: str) -> int:
+    print(f"microgradnet: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def practice_command(args: argparse.Namespace) -> int:
+    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1)."""
+    try:
+        root = graph_from_args(args)
+        if args.answers is not None:
+            return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
+        practice(root, args.ask, args.tolerance, input=_read_line, output=print)
+    except (ValueError, OSError) as err:
+        return _fail(str(err))
+    return 0
+
+
+def worksheet_command(args: argparse.Namespace) -> int:
+    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
+    import warnings
+
+    from .worksheet import worksheet
+
+    name = args.name or args.example or "worksheet"
+    try:
+        root = graph_from_args(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            written = worksheet(root, args.out, name, ask=args.ask)
+    except (ValueError, OSError) as err:
+        return _fail(str(err))
+    print(f"Wrote {len(written)} files:")
+    for path in written:
+        print(f"  {path}")
+    for warning in caught:
+        print(f"microgradnet: {warning.message}", file=sys.stderr)
+    return 0
+

@@ -1,0 +1,133 @@
+"""Worksheets: the graph with its gradient boxes blank, an answers sheet to fill in, and the key.
+
+``worksheet(root, out_dir, name)`` writes the handout a teacher prints: ``name.svg`` and
+``name.png`` (``name.dot`` without Graphviz), ``name-answers.txt`` (one ``ID:`` line per
+question, the format ``check_answers`` grades) and ``name-key.md`` (the forward values and each
+step's upstream, local and downstream gradients, all read from ``trace_forward``/``trace_backward``).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .engine import Value
+from .practice import Question, questions
+from .trace import fmt, node_name, reading_order, trace_forward
+
+
+@contextmanager
+def sheet_labels(root: Value) -> Iterator[None]:
+    """Within, every unlabelled node of ``root``'s graph is labelled n1, n2, ... (reading order), so the
+    drawing and the texts can name it; the labels are restored afterwards."""
+    order = reading_order(root)
+    unlabelled = [v for v in order if not v.label]
+    taken = {v.label for v in order}
+    names = (f"n{k}" for k in range(1, len(order) + len(taken) + 1))
+    try:
+        for v in unlabelled:
+            v.label = next(name for name in names if name not in taken)
+        yield
+    finally:
+        for v in unlabelled:
+            v.label = ""
+
+
+def worksheet(
+    root: Value,
+    out_dir: str | Path,
+    name: str = "worksheet",
+    ask: str = "downstream",
+    formats: Sequence[str] = ("svg", "png"),
+) -> list[Path]:
+    """Write the worksheet of ``root``'s backward pass into ``out_dir``; returns the files written.
+
+    The drawing shows every value and a blank grad box; the answers sheet lists the questions of
+    ``practice(root, ask)``; the key holds their numbers. Without Graphviz's ``dot`` the drawing
+    is written as ``name.dot`` (viz.save warns how to install it).
+    """
+    from .viz import save
+
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"worksheet: name must be a plain file name such as 'neuron', got {name!r}")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"worksheet: cannot write into {out}: it is a file, not a directory")
+    with sheet_labels(root):
+        qs = questions(root, ask)
+        written = save(_blank_drawing(root, ask), out / name, formats)
+        answers = out / f"{name}-answers.txt"
+        answers.write_text(answers_sheet(qs, name), encoding="utf-8")
+        key = out / f"{name}-key.md"
+        key.write_text(answer_key(root, qs, name), encoding="utf-8")
+    return [*written, answers, key]
+
+
+def _blank_drawing(root: Value, ask: str) -> object:
+    """``draw_dot``'s drawing of ``root`` with every value shown and every grad box left blank."""
+    from .viz import _checked_order, _draw
+
+    order = _checked_order(root, None)
+    todo = ("fill in the grad of every box, from the output back to the inputs" if ask == "downstream"
+            else "write the local gradient on every edge into an op")
+    caption = f"Backward pass by hand: {todo}"
+    return _draw(order, "LR", dict.fromkeys(order), set(order), False, set(), caption, {})
+
+
+def answers_sheet(qs: list[Question], name: str) -> str:
+    """The sheet the student fills in: a commented ``ID:`` line per question, in backward order."""
+    what = "downstream gradient (upstream × local)" if qs[0].ask == "downstream" else "local gradient"
+    lines = [
+        f"# Worksheet {name}: the backward pass of {qs[0].node.label} = {fmt(qs[0].node.data, qs[0].digits)}, by hand.",
+        f"# After each colon write the {what}, to {qs[0].digits} decimals.",
+        "# Lines are 'ID: number'; the question ID is step.input. '#' starts a comment.",
+    ]
+    width = max(len(q.id) for q in qs) + 2
+    step = None
+    for q in qs:
+        if q.step_number != step:
+            step = q.step_number
+            lines += ["", f"# step {step}: {q.node.label} ({q.node.op})"]
+        target = f"d{q.node.label}/d{q.input.label}" if q.ask == "local" else f"to {q.input.label}"
+        lines.append(f"{q.id + ':':<{width}}        # {target}")
+    return "\n".join(lines) + "\n"
+
+
+def answer_key(root: Value, qs: list[Question], name: str) -> str:
+    """The teacher's key in Markdown: forward values, then upstream × local = downstream for every question."""
+    d = qs[0].digits
+    lines = [
+        f"# Answer key: worksheet {name}",
+        "",
+        f"{root.label} = {fmt(root.data, d)}. Numbers to {d} decimals. An answer is right within "
+        f"{0.5 * 10 ** -d:g} of the exact value, or of the product of the rounded numbers as the slides "
+        "compute it (in parentheses where it differs).",
+        "",
+        "## Forward pass",
+        "",
+        *[f"{i}. {step}" for i, step in enumerate(trace_forward(root, d), 1)],
+        "",
+        "## Backward pass: upstream × local = downstream",
+        "",
+        "| question | step | to | upstream | local | downstream |",
+        "|---|---|---|--:|--:|--:|",
+    ]
+    for q in qs:
+        exact = fmt(q.step.downstream[q.index], d)
+        shown = fmt(q.shown, d) if q.ask == "downstream" else exact
+        downstream = exact if shown == exact else f"{exact} ({shown})"
+        lines.append(f"| {q.id} | {q.node.label} ({q.node.op}) | {q.input.label} | {fmt(q.step.upstream, d)} "
+                     f"| {fmt(q.step.local[q.index], d)} | {downstream} |")
+    leaves = _leaf_gradients(root, qs)
+    lines += ["", f"## Gradient of {root.label}", "", f"| input | ∂{root.label}/∂input |", "|---|--:|"]
+    lines += [f"| {node_name(leaf, d)} | {fmt(grad, d)} |" for leaf, grad in leaves.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _leaf_gradients(root: Value, qs: list[Question]) -> dict[Value, float]:
+    """Each leaf's gradient, in reading order: the sum of the downstream gradients sent to it (copies add)."""
+    grads = {v: 0.0 for v in reading_order(root) if not v.inputs}
+    for q in qs:
+        if q.input in grads:
+            grads[q.input] += q.step.downstream[q.index]
+    return grads
