@@ -32,6 +32,8 @@ from .ops import Op
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
+Graph = list[tuple[Any, ...]]  # a graph as comparable data, see _signature
+LossFn = Callable[[list[Any], list[Any]], Any]  # (model outputs, targets) -> loss Value(s)
 
 
 class TapeError(ValueError):
@@ -100,18 +102,20 @@ def _graph(outputs: tuple[Value, ...]) -> list[Value]:
     return topological_order(root)[:-1]
 
 
-def _run(fn: Callable[..., Any], shape: Shape, numbers: Sequence[float], labels: Sequence[str]) -> tuple[list[Value], tuple[Value, ...]]:
+def _run(
+    fn: Callable[..., Any], shape: Shape, numbers: Sequence[float], labels: Sequence[str]
+) -> tuple[list[Value], tuple[Value, ...]]:
     """Call ``fn`` on fresh input Values holding ``numbers``; return those inputs and fn's outputs."""
     inputs = [Value(x, label) for x, label in zip(numbers, labels)]
     outputs = _outputs(fn(*_unflatten(shape, iter(inputs))))
     return inputs, outputs
 
 
-def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ...]) -> list[tuple[Any, ...]]:
+def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ...]) -> Graph:
     """The graph (``order``) as comparable data: per node its kind (input k, leaf, op) and input positions."""
     position = {node: i for i, node in enumerate(order)}
     input_index = {v: k for k, v in enumerate(inputs)}
-    signature: list[tuple[Any, ...]] = []
+    signature: Graph = []
     for node in order:
         if node.op:
             rule = node.op.rule
@@ -143,10 +147,10 @@ def _preview(numbers: list[float]) -> str:
     return f"[{shown}]" if len(numbers) <= 4 else f"[{shown}, ... ({len(numbers)} numbers)]"
 
 
-def _check(example: list[tuple[Any, ...]], probe: list[tuple[Any, ...]], numbers: list[float], constants: set[int]) -> None:
+def _check(example: Graph, probe: Graph, numbers: list[float], constants: set[int]) -> None:
     """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
     where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
-    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, such as `if x.data > 0:`)"
+    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, e.g. `if x.data > 0:`)"
     if len(example) != len(probe):
         raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
     for i, (a, b) in enumerate(zip(example, probe)):
@@ -174,8 +178,9 @@ def _probes(numbers: list[float], count: int, seed: int) -> list[list[float]]:
 
 
 def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: int = 0) -> Tape:
-    """Run ``fn`` on Values made from ``example_inputs`` (numbers, nested in lists as fn expects) and compile its graph.
+    """Run ``fn`` on Values made from ``example_inputs`` and compile its graph into a ``Tape``.
 
+    The example inputs are numbers (or Values: their data and labels), nested in lists as fn expects.
     ``fn`` returns a Value or a list of Values. It is re-run at ``probes`` seeded probe inputs to refuse
     data-dependent graphs (see the module docstring); a probe at which fn raises a domain error is skipped.
     """
@@ -194,9 +199,9 @@ def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: 
     for point in _probes(numbers, probes, seed):
         try:
             probe_inputs, probe_outputs = _run(fn, shape, point, labels)
-        except (ArithmeticError, ValueError) as error:
-            if isinstance(error, TapeError):
-                raise
+        except TapeError:
+            raise
+        except (ArithmeticError, ValueError):  # fn is not defined there (log of a negative, ...)
             continue
         _check(example, _signature(_graph(probe_outputs), probe_inputs, probe_outputs), point, constants)
         checked += 1
@@ -234,7 +239,8 @@ class Tape:
         for node in order:
             if node.op:
                 slot[node] = len(slot)
-                self.instructions.append(Instruction(node.op, tuple(slot[v] for v in node.inputs), slot[node], node.label))
+                inputs_ = tuple(slot[v] for v in node.inputs)
+                self.instructions.append(Instruction(node.op, inputs_, slot[node], node.label))
         self.outputs: tuple[int, ...] = tuple(slot[v] for v in outputs)
         first_constant = len(inputs) + len(self.parameters)
         self.values: list[float] = [0.0] * len(slot)
@@ -243,11 +249,12 @@ class Tape:
         self.input_grads: list[float] = [0.0] * len(inputs)
         # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
         self._forward_program = [
-            (ins.op.rule, itemgetter(*ins.inputs) if len(ins.inputs) > 1 else ins.inputs[0], ins.output, len(ins.inputs) > 1)
+            (ins.op.rule, itemgetter(*ins.inputs), ins.output, True) if len(ins.inputs) > 1
+            else (ins.op.rule, ins.inputs[0], ins.output, False)
             for ins in self.instructions
         ]
         self._backward_program = [
-            (ins.output, ins.inputs if len(ins.inputs) > 1 else ins.inputs[0], len(ins.inputs) > 1)
+            (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
         self._replay([v.data for v in inputs])
@@ -256,9 +263,14 @@ class Tape:
         return len(self.instructions)
 
     def __repr__(self) -> str:
-        counts = zip((self.n_inputs, len(self.parameters), len(self.constants), len(self.instructions), len(self.outputs)),
-                     ("input", "parameter", "constant", "instruction", "output"))
-        return "<Tape: " + ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts) + ">"
+        counts = {
+            "input": self.n_inputs,
+            "parameter": len(self.parameters),
+            "constant": len(self.constants),
+            "instruction": len(self.instructions),
+            "output": len(self.outputs),
+        }
+        return "<Tape: " + ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items()) + ">"
 
     def __str__(self) -> str:
         return self.listing()
@@ -376,7 +388,7 @@ class CompiledLoss:
     op ``*-1``), so targets are constants of a tape: one tape per distinct target list, in ``tapes``.
     """
 
-    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3, seed: int = 0) -> None:
+    def __init__(self, model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> None:
         self.model, self.loss_fn, self.probes, self.seed = model, loss_fn, probes, seed
         self.tapes: dict[tuple[Any, ...], Tape] = {}
         self.outputs: list[float | list[float]] = []
@@ -386,8 +398,10 @@ class CompiledLoss:
     def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> float | list[float]:
         """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
         targets = list(targets)
-        if len(targets) != len(X):
-            raise ValueError(f"CompiledLoss.forward: expected one target per row of X ({len(X)}), got {len(targets)}")
+        if not X or len(targets) != len(X):
+            raise ValueError(
+                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
+            )
         key = tuple(targets)
         tape = self.tapes.get(key)
         if tape is None:
@@ -416,15 +430,13 @@ class CompiledLoss:
         def step(rows: list[list[Value]]) -> list[Value]:
             outputs = [self.model(row) for row in rows]
             losses = _outputs(self.loss_fn(outputs, targets))
-            flat = [v for out in outputs for v in (out if isinstance(out, list) else [out])]
+            flat = [v for out in outputs for v in (out if isinstance(out, (list, tuple)) else [out])]
             self._n_losses, self._n_outputs = len(losses), len(flat) // len(rows)
             return [*losses, *flat]
 
         return record(step, [list(row) for row in X], probes=self.probes, seed=self.seed)
 
 
-def compile_loss(
-    model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3, seed: int = 0
-) -> CompiledLoss:
+def compile_loss(model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> CompiledLoss:
     """``loss_fn(model outputs, targets)`` compiled for fast training steps (see ``CompiledLoss``)."""
     return CompiledLoss(model, loss_fn, probes, seed)
