@@ -1,6 +1,8 @@
 """microgradnet: a scalar reverse-mode autodiff engine and neural networks, for learning backprop."""
 from __future__ import annotations
 
+from . import analysis
+from .analysis import count_edges, count_paths, diamond, enumerate_paths, path_counts, path_sum_grad
 from .data import make_blobs, make_circles, make_moons, make_sine, make_spirals, make_xor, train_test_split
 from .engine import Value, backward_walk, detect_anomaly, dot, max, no_grad, sum, topological_order, zero_grad
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
@@ -37,14 +39,19 @@ __all__ = [
     "Tape",
     "TapeError",
     "Value",
+    "analysis",
     "backward_walk",
     "binary_cross_entropy",
     "check_answers",
     "compile_loss",
+    "count_edges",
+    "count_paths",
     "cross_entropy",
     "detect_anomaly",
+    "diamond",
     "dot",
     "draw_dot",
+    "enumerate_paths",
     "evaluate",
     "fit",
     "forward_frames",
@@ -65,6 +72,8 @@ __all__ = [
     "mse",
     "no_grad",
     "numerical_grad",
+    "path_counts",
+    "path_sum_grad",
     "plot_activation",
     "plot_decision_boundary",
     "plot_history",
