@@ -13,7 +13,7 @@ from microgradnet import Value, engine, losses
 from microgradnet.nn import MLP
 from microgradnet.tape import TapeError, compile_loss, record
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=60, deadline=None)
 
 
 def sigmoid_neuron(x0: Value, x1: Value, w0: Value, w1: Value, w2: Value) -> Value:
