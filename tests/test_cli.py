@@ -172,7 +172,8 @@ def test_graph_out_and_frames(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "drawings" / "g.svg").read_text().count("<svg") == 1
     assert (tmp_path / "drawings" / "g.png").stat().st_size > 0
-    assert sorted(p.name for p in (tmp_path / "fr").iterdir()) == ["step-01.svg", "step-02.svg", "step-03.svg", "step-04.svg"]
+    frames = sorted(p.name for p in (tmp_path / "fr").iterdir())
+    assert frames == ["step-01.svg", "step-02.svg", "step-03.svg", "step-04.svg"]  # x, y, x*x, x*x + y
     assert "∂f/∂x  =  6.00" in result.stdout
 
 

@@ -12,11 +12,13 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from . import __version__
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from .engine import Value
     from .examples import GraphExample, TrainingExample
 
@@ -233,7 +235,8 @@ def _example(args: argparse.Namespace) -> None:
     if not args.name:
         raise CliError("example: give an example NAME or --list")
     if args.name not in EXAMPLES:
-        raise CliError(f"unknown example {args.name!r}; known: {', '.join(EXAMPLES)} (see: microgradnet example --list)")
+        known = ", ".join(EXAMPLES)
+        raise CliError(f"unknown example {args.name!r}; known: {known} (see: microgradnet example --list)")
     example = EXAMPLES[args.name]
     if example.trains and (args.frames or args.local_grads):
         raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
@@ -288,6 +291,7 @@ def _graph(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from . import data
     from .nn import MLP
+    from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
 
     for path in (args.save, args.plot, args.history):
@@ -299,7 +303,9 @@ def _train(args: argparse.Namespace) -> None:
     if args.loss == "cross_entropy":
         nout = classes
     elif classes > 2:
-        raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss cross_entropy")
+        raise CliError(
+            f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss cross_entropy"
+        )
     else:
         nout = 1
     targets = [2 * t - 1 for t in y] if args.loss in ("mse", "mae") else y  # regress onto -1/+1, threshold 0
@@ -317,14 +323,10 @@ def _train(args: argparse.Namespace) -> None:
     if args.save:
         model.save(args.save)
         written.files.append(Path(args.save))
-    if args.plot or args.history:
-        from .examples import TrainingExample
-
-        run = TrainingExample([], model, X, y, history)
-        if args.plot:
-            written.files.append(_plot(run, "boundary", Path(args.plot)))
-        if args.history:
-            written.files.append(_plot(run, "history", Path(args.history)))
+    if args.plot:
+        written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
+    if args.history:
+        written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
     written.report()
 
 
@@ -392,7 +394,9 @@ def _forward_text(root: Value, named: dict[str, Value]) -> str:
     return "\n".join(lines) + "\n"
 
 
-_BACKWARD_LINE = re.compile(r"(?P<node>.+?): upstream (?P<up>\S+) × local (?P<local>.+?) = (?P<down>.+?) → (?P<to>.+)")
+_BACKWARD_LINE = re.compile(
+    r"(?P<node>.+?): upstream (?P<up>\S+) × local (?P<local>.+?) = (?P<down>.+?) → (?P<to>.+)"
+)
 
 
 def _backward_text(steps: list) -> str:
@@ -433,7 +437,8 @@ def _checks_text(example: GraphExample) -> str:
     rows = [["derivative", "slide's formula", "by hand", "autodiff", ""]]
     for check in example.checks:
         agree = math.isclose(check.hand, check.autodiff, rel_tol=1e-9, abs_tol=1e-12)
-        rows.append([check.name, check.formula, f"{check.hand:.4f}", f"{check.autodiff:.4f}", "✓" if agree else "✗ differs"])
+        mark = "✓" if agree else "✗ differs"
+        rows.append([check.name, check.formula, f"{check.hand:.4f}", f"{check.autodiff:.4f}", mark])
     return "\n".join(["The slide's hand derivation vs autodiff", *_table(rows, right={2, 3})]) + "\n"
 
 
@@ -499,9 +504,28 @@ class Written:
 
     def plots(self, run: TrainingExample, stem: Path) -> None:
         """The decision boundary (``stem``-boundary.png) and, if trained by ``fit``, the loss curve."""
-        self.files.append(_plot(run, "boundary", stem.with_name(f"{stem.name}-boundary.png")))
+        from .plot import plot_decision_boundary, plot_history
+
+        boundary = stem.with_name(f"{stem.name}-boundary.png")
+        self.plot(boundary, lambda ax: plot_decision_boundary(run.model, run.X, run.y, ax=ax))
         if run.history is not None:
-            self.files.append(_plot(run, "history", stem.with_name(f"{stem.name}-loss.png")))
+            self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(run.history, ax=ax))
+
+    def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
+        """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        try:
+            draw(ax)
+            fig.tight_layout()
+            fig.savefig(path, dpi=150)
+        finally:
+            plt.close(fig)
+        self.files.append(path)
 
     def report(self) -> None:
         """List the files written; say how to get pictures if only DOT source could be written."""
@@ -516,24 +540,3 @@ class Written:
             print(f"Graphviz's dot program was not found, so the graphs were written as .dot files; to get "
                   f"SVG and PNG, {INSTALL_HINT}", file=sys.stderr)
 
-
-def _plot(run: TrainingExample, kind: str, path: Path) -> Path:
-    """Plot ``run``'s decision boundary or history as a PNG at ``path``, headless."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plot import plot_decision_boundary, plot_history
-
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    try:
-        if kind == "boundary":
-            plot_decision_boundary(run.model, run.X, run.y, ax=ax)
-        else:
-            plot_history(run.history, ax=ax)
-        fig.tight_layout()
-        fig.savefig(path, dpi=150)
-    finally:
-        plt.close(fig)
-    return path

@@ -248,7 +248,8 @@ def xor(epochs: int = 200, progress: bool = True) -> TrainingExample:
     from .train import fit, gradient_descent, predict
 
     X, y = make_xor()
-    # least squares for a linear model y = w1 x1 + w2 x2 + b, by gradient descent from 0 (normal equations: w = 0, b = ½)
+    # least squares for a linear model y = w1 x1 + w2 x2 + b, by gradient descent from 0
+    # (the lecture solves the normal equations: w = 0, b = ½)
     w1, w2, b = Value(0.0, "w1"), Value(0.0, "w2"), Value(0.0, "b")
     steps = gradient_descent(lambda: mse([w1 * x[0] + w2 * x[1] + b for x in X], y), [w1, w2, b], lr=0.5, tol=1e-15)
     linear = [w1.data * x[0] + w2.data * x[1] + b.data for x in X]

@@ -162,7 +162,8 @@ class _Builder:
         symbol = _BINARY.get(type(node.op))
         if symbol is None:
             text = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
-            raise ExpressionError(f"operator {text} is not allowed at {self.operator_column(node)}; allowed: + - * / **")
+            where = self.operator_column(node)
+            raise ExpressionError(f"operator {text} is not allowed at {where}; allowed: + - * / **")
         left, right = self.build(node.left), self.build(node.right)
         try:
             if isinstance(left, Value) or isinstance(right, Value):
