@@ -7,6 +7,7 @@ step's upstream, local and downstream gradients, all read from ``trace_forward``
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -18,15 +19,15 @@ from .trace import fmt, node_name, reading_order, trace_forward
 
 @contextmanager
 def sheet_labels(root: Value) -> Iterator[None]:
-    """Within, every unlabelled node of ``root``'s graph is labelled n1, n2, ... (reading order), so the
-    drawing and the texts can name it; the labels are restored afterwards."""
+    """Within, ``root`` (if unlabelled) is labelled f and every other unlabelled node n1, n2, ... (reading
+    order), so the drawing and the texts can name it; the labels are restored afterwards."""
     order = reading_order(root)
     unlabelled = [v for v in order if not v.label]
     taken = {v.label for v in order}
     names = (f"n{k}" for k in range(1, len(order) + len(taken) + 1))
     try:
         for v in unlabelled:
-            v.label = next(name for name in names if name not in taken)
+            v.label = "f" if v is root and "f" not in taken else next(n for n in names if n not in taken)
         yield
     finally:
         for v in unlabelled:
@@ -88,9 +89,14 @@ def answers_sheet(qs: list[Question], name: str) -> str:
         if q.step_number != step:
             step = q.step_number
             lines += ["", f"# step {step}: {q.node.label} ({q.node.op})"]
-        target = f"d{q.node.label}/d{q.input.label}" if q.ask == "local" else f"to {q.input.label}"
+        target = f"local ∂{_term(q.node.label)}/∂{_term(q.input.label)}" if q.ask == "local" else f"to {q.input.label}"
         lines.append(f"{q.id + ':':<{width}}        # {target}")
     return "\n".join(lines) + "\n"
+
+
+def _term(label: str) -> str:
+    """A label as a term of a derivative: ``w0`` as is, ``1+exp(-z)`` in parentheses."""
+    return label if re.fullmatch(r"\w+", label) else f"({label})"
 
 
 def answer_key(root: Value, qs: list[Question], name: str) -> str:
