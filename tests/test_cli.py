@@ -165,6 +165,14 @@ def test_graph_gradient_of_the_neuron_typed_on_the_command_line(tmp_path):
     assert "f (1/x)" in result.stdout and "+1" in result.stdout
 
 
+def test_graph_of_a_bare_input_and_of_an_unused_name(tmp_path):
+    result = run(tmp_path, "graph", "x", "--at", "x=2")
+    assert result.returncode == 0, result.stderr
+    assert "nothing to propagate" in result.stdout and "∂x/∂x  =  1.00" in result.stdout
+    result = run(tmp_path, "graph", "x*x", "--at", "x=3,w=1")
+    assert "∂f/∂x  =  6.00" in result.stdout and "∂f/∂w  =  0.00" in result.stdout
+
+
 @needs_dot
 def test_graph_out_and_frames(tmp_path):
     result = run(tmp_path, "graph", "x*x + y", "--at", "x=3,y=1", "--out", "drawings/g.svg", "--frames", "fr",

@@ -345,7 +345,7 @@ def _graph_text(name: str, title: str, row: int, example: GraphExample) -> str:
     parts.append("")
     parts.append(_forward_text(example.root, example.leaves))
     parts.append(_backward_text(trace_backward(example.root)))
-    parts.append(_gradient_text(example.root, example.leaves))
+    parts.append(_gradient_text(example.root, example.leaves, slide_rounding=True))
     if example.checks:
         parts.append(_checks_text(example))
     return "\n".join(parts)
@@ -413,10 +413,13 @@ def _backward_text(steps: list) -> str:
             rows.append([match["node"], match["up"], "×", match["local"], "=", match["down"], "→", match["to"]])
     if len(rows) > 1:
         lines += _table(rows, right={1, 3, 5})
+    elif not raw:
+        lines.append("  nothing to propagate: the output is an input itself")
     return "\n".join(lines + raw) + "\n"
 
 
-def _gradient_text(root: Value, leaves: dict[str, Value]) -> str:
+def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False) -> str:
+    """Each named leaf's gradient; for small examples also as a vector, and at 1 decimal as slides round."""
     from .trace import fmt
 
     out = root.label or "f"
@@ -428,7 +431,7 @@ def _gradient_text(root: Value, leaves: dict[str, Value]) -> str:
     if len(leaves) <= 6:  # the slides write the gradient as a vector for small examples
         lines.append(f"  ∇{out}({', '.join(leaves)}) = ({vector})")
         grads = [leaf.grad for leaf in leaves.values()]
-        if any(round(g, 1) != round(g, 2) for g in grads):
+        if slide_rounding and any(round(g, 1) != round(g, 2) for g in grads):
             lines.append(f"  to 1 decimal, as slides often round: ({', '.join(fmt(g, 1) for g in grads)})")
     return "\n".join(lines) + "\n"
 
