@@ -171,11 +171,38 @@ def library_available() -> str:
     return ""
 
 
-ELEMENTWISE, DOT = "microgradnet (a) w*x + sum", "microgradnet (b) dot"
+@dataclass
+class ReplayTrainer(Trainer):
+    """Variant (d) (issue 7): variant (c)'s loss compiled by ``microgradnet.compile_loss`` (recorded once per
+    target list, then replayed each step); ``loss`` still builds the graph, for the loss and node-count columns."""
+
+    compiled: Any = None
+
+    def step(self, rows: Rows, targets: Sequence[int], lr: float = LR) -> float:
+        """The same SGD step as ``Trainer.step``, with forward and backward replayed from the tape."""
+        loss = self.compiled.forward(rows, targets)
+        for p in self.params:
+            p.grad = 0.0
+        self.compiled.backward()
+        for p in self.params:
+            p.data -= lr * p.grad
+        return loss
+
+
+def replay_trainer(init: Sequence[float]) -> Trainer:
+    """Variant (d): variant (c) recorded into a tape once and replayed at every step."""
+    library = library_trainer(init)
+    # each row passes through as its own "model output", so library.loss runs (c)'s MLP and loss on the batch
+    compiled = mg.compile_loss(lambda row: row, library.loss)
+    return ReplayTrainer(library.params, library.loss, library.children, compiled)
+
+
+ELEMENTWISE, DOT, REPLAY = "microgradnet (a) w*x + sum", "microgradnet (b) dot", "microgradnet (d) replayed tape"
 STEP_VARIANTS: dict[str, Callable[[Sequence[float]], Trainer]] = {
     BASELINE: micrograd_trainer,
     ELEMENTWISE: elementwise_trainer,
     DOT: dot_trainer,
+    REPLAY: replay_trainer,
 }
 LIBRARY_VARIANT = "microgradnet (c) MLP + losses"
 
