@@ -165,6 +165,12 @@ def test_graph_gradient_of_the_neuron_typed_on_the_command_line(tmp_path):
     assert "f (1/x)" in result.stdout and "+1" in result.stdout
 
 
+def test_graph_expression_starting_with_minus_after_double_dash(tmp_path):
+    result = run(tmp_path, "graph", "--at", "x=3", "--", "-x*x")
+    assert result.returncode == 0, result.stderr
+    assert "∂f/∂x  =  -6.00" in result.stdout
+
+
 def test_graph_of_a_bare_input_and_of_an_unused_name(tmp_path):
     result = run(tmp_path, "graph", "x", "--at", "x=2")
     assert result.returncode == 0, result.stderr
@@ -245,6 +251,7 @@ def test_console_script_is_the_same_command(tmp_path):
         (["graph", "1/x", "--at", "x=0"], ["division by zero"]),
         (["graph", "x", "--at", "x=1", "--local-grads"], ["--out or --frames"]),
         (["graph"], ["EXPR"]),
+        (["graph", "-x*x", "--at", "x=1"], ["EXPR", "goes after '--'"]),
         (["demo", "--epochs", "0"], ["--epochs", ">= 1"]),
         (["demo", "--epochs", "ten"], ["--epochs"]),
         (["demo", "--out", "a-file"], ["a-file", "not a directory"]),

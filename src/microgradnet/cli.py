@@ -37,6 +37,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
         hint = f" (see: microgradnet {command} --help)" if command else " (see: microgradnet --help)"
+        if command == "graph" and "EXPR" in message:
+            hint = " (an expression starting with '-' goes after '--': microgradnet graph --at x=1 -- '-x*x')"
         self.exit(EXIT_ERROR, f"microgradnet: error: {message}{hint}\n")
 
 
