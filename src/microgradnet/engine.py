@@ -236,25 +236,25 @@ def max(values: Iterable[Value | float]) -> Value:  # noqa: A001
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each once, inputs before the nodes made from them.
 
-    An iterative depth-first search (no recursion limit): ``finished[node]`` is False while
-    the node's inputs are being ordered and True once the node itself is in ``order``.
+    An iterative depth-first search (no recursion limit): each stack entry is a node and the
+    iterator over its inputs, resumed where it stopped; leaves go straight into ``order``.
+    Inputs are explored last to first, so the reversed order reads as the slides do.
     """
     order: list[Value] = []
-    finished: dict[Value, bool] = {}
-    stack = [root]
+    visited = {root}
+    stack = [(root, reversed(root.inputs))]
     while stack:
-        node = stack[-1]
-        state = finished.get(node)
-        if state is None:
-            finished[node] = False
-            for inp in node.inputs:
-                if inp not in finished:
-                    stack.append(inp)
+        node, inputs = stack[-1]
+        for inp in inputs:
+            if inp not in visited:
+                visited.add(inp)
+                if inp.inputs:
+                    stack.append((inp, reversed(inp.inputs)))
+                    break
+                order.append(inp)
         else:
             stack.pop()
-            if state is False:
-                finished[node] = True
-                order.append(node)
+            order.append(node)
     return order
 
 
@@ -273,8 +273,9 @@ def backward_walk(root: Value) -> Iterator[tuple[Value, float]]:
     for node in reversed(order):
         upstream = node._upstream
         node.grad += upstream
-        for inp, local in zip(node.inputs, node.local_grads):
-            inp._upstream += upstream * local
+        if node.inputs:
+            for inp, local in zip(node.inputs, node.local_grads):
+                inp._upstream += upstream * local
         yield node, upstream
 
 
