@@ -19,6 +19,8 @@ from .worksheet import worksheet
 
 __version__ = "0.1.0"
 
+# microgradnet.sum and microgradnet.max are left out of __all__ so that a star import does not
+# shadow the built-ins sum() and max(); use them qualified.
 __all__ = [
     "Adam",
     "AnswersError",
@@ -68,7 +70,6 @@ __all__ = [
     "make_sine",
     "make_spirals",
     "make_xor",
-    "max",
     "mse",
     "no_grad",
     "numerical_grad",
@@ -82,7 +83,6 @@ __all__ = [
     "record",
     "show_steps",
     "step_frames",
-    "sum",
     "topological_order",
     "trace_backward",
     "trace_forward",
