@@ -255,7 +255,8 @@ def test_rules_read_like_the_slides() -> None:
     assert local_rules(1 / x) == [("x", "d/dx [1/x] = -1/x^2")]
     assert local_rules(x + 1) == [("x", "d/dx [x + 1] = 1")]
     assert local_rules(x - 1) == [("x", "d/dx [x - 1] = 1")]
-    assert local_rules(-x) == [("x", "d/dx [-1 x] = -1")]
+    assert local_rules(-x) == [("x", "d/dx [-x] = -1")]  # the slide's *-1 gate
+    assert local_rules(x * 3) == [("x", "d/dx [3 x] = 3")]
     assert local_rules(x.exp()) == [("x", "d/dx exp(x) = exp(x)")]
     assert local_rules(x * y) == [("x", "d/dx [x * y] = y"), ("y", "d/dy [x * y] = x")]
     assert local_rules(mg.dot([x], [y], start=Value(0.0)))[0] == ("b", "d/db [b + Σ wj xj] = 1")
@@ -406,6 +407,8 @@ def test_notebook_form(monkeypatch: pytest.MonkeyPatch) -> None:
     assert prompt.value == "1.1  downstream gradient to 1+exp(-z) (1.37):"
     hint.click()
     assert "d/dx [1/x] = -1/x^2" in feedback.value
+    check.click()  # an empty box is not an answer (nor a way to stop)
+    assert not result.answers and not result.stopped
     answer.value = "-0.53"
     check.click()
     answer.value = "oops"

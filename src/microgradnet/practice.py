@@ -17,6 +17,7 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
 from __future__ import annotations
 
 import argparse
+import html
 import math
 import sys
 from dataclasses import dataclass, field
@@ -41,6 +42,11 @@ class AnswersError(ValueError):
 
 def _const(c: float) -> str:
     return f"{c:g}"
+
+
+def _times(c: float) -> str:
+    """``c x`` as the slides write it: ``-x`` for c = -1, ``3 x`` otherwise."""
+    return "-x" if c == -1 else f"{c:g} x"
 
 
 def _signed(c: float) -> str:
@@ -70,7 +76,7 @@ _UNARY_RULES: dict[Callable[..., Any], str] = {
 }
 _CONST_RULES: dict[Callable[..., Any], Callable[[float], str]] = {
     ops.add_const: lambda c: f"d/dx [x {_signed(c)}] = 1",
-    ops.mul_const: lambda c: f"d/dx [{_const(c)} x] = {_const(c)}",
+    ops.mul_const: lambda c: f"d/dx [{_times(c)}] = {_const(c)}",
     ops.rsub_const: lambda c: f"d/dx [{_const(c)} - x] = -1",
     ops.div_const: lambda c: f"d/dx [x / {_const(c)}] = 1/{_const(c)}",
     ops.rdiv_const: lambda c: f"d/dx [{_const(c)}/x] = {_const(-c)}/x^2",
@@ -113,7 +119,7 @@ def digits_for(tolerance: float) -> int:
     return max(0, math.ceil(-math.log10(2 * tolerance) - 1e-9))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Question:
     """One number the student is asked for: a step's downstream (or local) gradient to one input."""
 
@@ -306,8 +312,7 @@ class _Session:
         what = "downstream gradient" if qs[0].ask == "downstream" else "local gradient"
         steps = qs[-1].step_number
         return (f"Backward pass of {node_name(self.root)} = {fmt(self.root.data, qs[0].digits)}: {steps} steps, "
-                f"{len(qs)} {what}s to find, to {qs[0].digits} decimals.\n"
-                f"Type a number; h for a hint; q or an empty line to stop.")
+                f"{len(qs)} {what}s to find, to {qs[0].digits} decimals.")
 
     def respond(self, text: str) -> list[str]:
         """Feedback on what the student typed; a number answers the current question and moves on."""
@@ -343,6 +348,7 @@ def _read_line(prompt: str) -> str:
 
 def _run_terminal(session: _Session, read: Callable[[str], str], write: Callable[[str], None]) -> None:
     write(session.intro())
+    write("Type a number; h for a hint; q or an empty line to stop.")
     step = None
     while session.current is not None:
         if session.current.step_number != step:
@@ -375,8 +381,6 @@ def _notebook_widgets() -> Any:
 
 def _practice_form(session: _Session, widgets: Any) -> Any:
     """A small ipywidgets form for ``session``: the question, an answer box, Check / Hint / Stop, the feedback."""
-    import html
-
     heading = widgets.HTML()
     prompt = widgets.Label()
     answer = widgets.Text(placeholder="a number")
@@ -388,7 +392,7 @@ def _practice_form(session: _Session, widgets: Any) -> Any:
         q = session.current
         heading.value = f"<b>{html.escape(q.header())}</b>" if q else f"<b>{html.escape(session.result.score)}</b>"
         prompt.value = q.prompt().strip() if q else ""
-        feedback.value = f"<pre>{html.escape(chr(10).join(log))}</pre>"
+        feedback.value = "<pre>" + html.escape("\n".join(log)) + "</pre>"
         for widget in (answer, *buttons):
             widget.disabled = q is None
 
@@ -400,7 +404,7 @@ def _practice_form(session: _Session, widgets: Any) -> Any:
         answer.value = ""
         refresh()
 
-    buttons[0].on_click(lambda _: submit(answer.value))
+    buttons[0].on_click(lambda _: submit(answer.value) if answer.value.strip() else None)
     buttons[1].on_click(lambda _: submit("h"))
     buttons[2].on_click(lambda _: submit("q"))
     refresh()
@@ -523,7 +527,8 @@ def add_practice_commands(commands: Any) -> None:
     )
     _graph_arguments(practice_)
     practice_.add_argument("--answers", metavar="FILE", help="grade this answers file (one 'ID: number' a line)")
-    practice_.add_argument("--tolerance", type=float, default=0.005, help="accepted error (default: 0.005)")
+    practice_.add_argument("--tolerance", type=float, default=0.005, metavar="T",
+                           help="accepted error; 0.005 accepts two decimals (default)")
     practice_.set_defaults(run=practice_command)
     sheet = commands.add_parser(
         "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
