@@ -219,6 +219,18 @@ def test_train_cross_entropy_on_three_blobs(tmp_path):
     assert accuracy >= 90
 
 
+def test_practice_and_worksheet_are_commands_too(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run([sys.executable, "-m", "microgradnet", "practice", "add-mul"], cwd=tmp_path, env=env,
+                            input="5\nq\n", capture_output=True, encoding="utf-8", timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "1/1 correct" in result.stdout  # the first downstream gradient, f = z·q to z, is 1 × q = 5
+    result = run(tmp_path, "worksheet", "neuron", "--out", "sheet")
+    assert result.returncode == 0, result.stderr
+    assert all(f.exists() and f.stat().st_size for f in listed_files(result.stdout, tmp_path))
+    assert_one_line_error(run(tmp_path, "practice", "nope"), "unknown graph example 'nope'")
+
+
 def test_version_and_help(tmp_path):
     result = run(tmp_path, "--version")
     assert result.returncode == 0 and result.stdout.strip() == f"microgradnet {__version__}"

@@ -162,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
+
+    from .practice import add_practice_commands
+
+    add_practice_commands(commands)  # practice, worksheet: their handlers return their exit code
     return parser
 
 
@@ -178,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        args.run(args)
+        code = args.run(args)
         sys.stdout.flush()  # inside the try: a reader that went away is reported here, not at exit
     except BrokenPipeError:  # the reader went away (microgradnet demo | head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -189,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("microgradnet: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return 0 if code is None else code
 
 
 def _one_line(err: Exception) -> str:
