@@ -175,6 +175,17 @@ def test_several_outputs_and_upstream_weights():
         tape.backward()
 
 
+def test_first_output_is_compiled_in_its_backward_order():
+    def f(x, y):
+        q = (x * y).tanh()
+        return [q * x + y, q.relu(), y.exp()]
+
+    tape = record(f, 0.5, -1.5)
+    first = [node.op for node in mg.topological_order(f(Value(0.5), Value(-1.5))[0]) if node.op]
+    assert [ins.op for ins in tape.instructions][: len(first)] == first
+    assert len(tape) == len(first) + 2
+
+
 def test_constants_are_kept_and_listed():
     tape = record(lambda x: mg.dot([x, x], [2.0, 3.0]), 1.0)  # dot makes the numbers into leaf Values
     assert tape.constants == [2.0, 3.0] and tape.parameters == []

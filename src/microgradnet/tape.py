@@ -93,9 +93,9 @@ def _outputs(result: Any) -> tuple[Value, ...]:
 def _graph(outputs: tuple[Value, ...]) -> list[Value]:
     """Every node the outputs depend on, inputs before results, in one walk.
 
-    The walk starts from a scratch node whose last input is the first output, so that output's
-    nodes come first and in exactly ``topological_order(outputs[0])``'s order: the order of
-    ``outputs[0].backward()``, which the tape's backward then repeats float for float.
+    ``topological_order`` explores inputs last to first, so from a scratch node whose last input
+    is the first output, that output's nodes come first and in exactly ``topological_order(outputs[0])``'s
+    order: the order of ``outputs[0].backward()``, which the tape's backward repeats float for float.
     """
     root = Value(0.0)
     root.inputs = (*reversed(outputs[1:]), outputs[0])
