@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -492,3 +493,47 @@ def test_cli_errors_are_one_line_exit_2(argv: list[str], message: str, capsys: p
     assert captured.out == ""
     assert captured.err.startswith("microgradnet: error: ") and captured.err.count("\n") == 1
     assert message in captured.err
+
+
+# --- through the installed command, answers piped into stdin ------------------------------------
+
+def command(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "microgradnet", *argv], input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", timeout=60)
+
+
+def test_command_practice_neuron_with_piped_answers() -> None:
+    f = neuron()
+    answers = slide_answers(f, SLIDE_DOWNSTREAM)
+    typed = [answers[0], "h", "forty", "-0.6", *answers[2:]]  # a hint, garbage, a wrong answer, then the slide
+    done = command("practice", "neuron", stdin="\n".join(typed) + "\n")
+    assert done.returncode == 0 and done.stderr == ""
+    out = done.stdout
+    assert "    hint: d/dx [x + 1] = 1, at x = 0.37; upstream -0.53; downstream = upstream × local" in out
+    assert "    'forty' is not a number, try again (h for a hint, q to stop)" in out
+    assert "  2.1  downstream gradient to exp(-z) (0.37): -0.6\n    ✗ not quite: upstream -0.53 × local 1.00 = -0.53" in out
+    assert out.rstrip().endswith("11/12 correct")
+
+
+def test_command_practice_quits_on_an_empty_line() -> None:
+    done = command("practice", "--expr", "z*(x+y)", "--at", "x=2,y=3,z=-2", stdin="5\n\n-2\n")
+    assert done.returncode == 0
+    assert done.stdout.rstrip().endswith("stopped: 1/1 correct (stopped after 1 of 4 questions)")
+
+
+def test_command_practice_answers_exit_codes(tmp_path: Path) -> None:
+    good = write(tmp_path, SLIDE_FILE)
+    done = command("practice", "neuron", "--answers", str(good))
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("12/12 correct")
+    good.write_text(SLIDE_FILE.replace("x0: 0.4", "x0: 0.45"), encoding="utf-8")
+    done = command("practice", "neuron", "--answers", str(good))
+    assert done.returncode == 1 and "11/12 correct" in done.stdout
+
+
+@pytest.mark.parametrize("argv", [["practice", "nosuch"], ["practice", "neuron", "--ask", "upstream"],
+                                  ["practice", "--expr", "z*(x+", "--at", "x=1"]])
+def test_command_bad_arguments_one_line_exit_2(argv: list[str]) -> None:
+    done = command(*argv)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("microgradnet: error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr

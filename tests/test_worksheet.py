@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import html
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -172,3 +174,11 @@ def test_cli_worksheet_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().err == f"microgradnet: error: worksheet: cannot write into {file}: it is a file, not a directory\n"
     assert cli(["worksheet", "xor"]) == 2
     assert "unknown graph example 'xor'" in capsys.readouterr().err
+
+
+def test_command_worksheet(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "microgradnet", "worksheet", "neuron", "--out", str(tmp_path)],
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+    assert done.returncode == 0 and done.stderr == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron-answers.txt", "neuron-key.md", "neuron.png", "neuron.svg"]
+    assert all(p.stat().st_size > 0 for p in tmp_path.iterdir())
