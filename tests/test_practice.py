@@ -263,6 +263,18 @@ def test_rules_read_like_the_slides() -> None:
     assert local_rules(mg.dot([x], [y], start=Value(0.0)))[0] == ("b", "d/db [b + Σ wj xj] = 1")
 
 
+def test_hints_bind_the_inputs_the_rule_uses() -> None:
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
+    hints = [q.hint() for q in questions(z * (x + y))]
+    assert hints[:2] == [  # inputs (z, q): d/dz = q, d/dq = z
+        "hint: d/dx [x * y] = y, at y = 5.00; upstream 1.00; downstream = upstream × local",
+        "hint: d/dy [x * y] = x, at x = -2.00; upstream 1.00; downstream = upstream × local",
+    ]
+    assert hints[2] == "hint: d/dx [x + y] = 1; upstream -2.00; downstream = upstream × local"
+    _, second = [q.rule() for q in questions(mg.max([x, y]))]
+    assert second == "d/dx2 max(...) = 1 if x2 is the first largest of x1, x2, else 0, at x1 = 2.00, x2 = 3.00"
+
+
 # --- a property: on any graph, the exact answers are right and add up to backward's grads ---
 
 UNARY = [lambda v: v.exp(), lambda v: v.tanh(), lambda v: v.sigmoid(), lambda v: v * 3, lambda v: v + 1,
@@ -509,7 +521,7 @@ def test_command_practice_neuron_with_piped_answers() -> None:
     done = command("practice", "neuron", stdin="\n".join(typed) + "\n")
     assert done.returncode == 0 and done.stderr == ""
     out = done.stdout
-    assert "    hint: d/dx [x + 1] = 1, at x = 0.37; upstream -0.53; downstream = upstream × local" in out
+    assert "    hint: d/dx [x + 1] = 1; upstream -0.53; downstream = upstream × local" in out
     assert "    'forty' is not a number, try again (h for a hint, q to stop)" in out
     assert "  2.1  downstream gradient to exp(-z) (0.37): -0.6\n    ✗ not quite: upstream -0.53 × local 1.00 = -0.53" in out
     assert out.rstrip().endswith("11/12 correct")

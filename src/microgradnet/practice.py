@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import html
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import partial
@@ -102,8 +103,8 @@ def local_rules(node: Value) -> list[tuple[str, str]]:
     if func is ops.sum_:
         return [(f"x{i}", f"d/dx{i} [x1 + ... + x{n}] = 1") for i in range(1, n + 1)]
     if func is ops.maximum:
-        return [(f"x{i}", f"d/dx{i} max(x1, ..., x{n}) = 1 if x{i} is the (first) largest, else 0")
-                for i in range(1, n + 1)]
+        names = [f"x{i}" for i in range(1, n + 1)]
+        return [(x, f"d/d{x} max(...) = 1 if {x} is the first largest of {', '.join(names)}, else 0") for x in names]
     if func in (ops.dot, ops.biased_dot):
         rules = [("b", "d/db [b + Σ wj xj] = 1")] if func is ops.biased_dot else []
         for j in range(1, (n - len(rules)) // 2 + 1):
@@ -167,9 +168,12 @@ class Question:
         return f"  {self.id}  local gradient of {node_name(self.node, self.digits)} with respect to {name} ({value}): "
 
     def rule(self) -> str:
-        """The local derivative rule of this input, with the variable bound to the input's value."""
-        variable, rule = local_rules(self.node)[self.index]
-        return f"{rule}, at {variable} = {fmt(self.input.data, self.digits)}"
+        """The local derivative rule of this input, at the values of the inputs its right-hand side uses."""
+        rules = local_rules(self.node)
+        rule = rules[self.index][1]
+        values = [f"{variable} = {fmt(v.data, self.digits)}" for (variable, _), v in zip(rules, self.node.inputs)
+                  if re.search(rf"\b{variable}\b", rule.partition(" = ")[2])]
+        return f"{rule}, at {', '.join(values)}" if values else rule
 
     def hint(self) -> str:
         if self.ask == "downstream":
