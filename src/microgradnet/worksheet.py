@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .engine import Value
 from .practice import Question, questions
 from .trace import fmt, node_name, reading_order, trace_forward
+
+if TYPE_CHECKING:
+    import graphviz
 
 
 @contextmanager
@@ -64,7 +67,7 @@ def worksheet(
     return [*written, answers, key]
 
 
-def _blank_drawing(root: Value, ask: str) -> object:
+def _blank_drawing(root: Value, ask: str) -> graphviz.Digraph:
     """``draw_dot``'s drawing of ``root`` with every value shown and every grad box left blank."""
     from .viz import _checked_order, _draw
 
