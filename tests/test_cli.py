@@ -303,3 +303,11 @@ def test_output_closed_by_the_reader_is_not_a_traceback(tmp_path):
         os.close(write_end)
     assert result.stderr == ""
     assert result.returncode == 1
+
+
+def test_train_compile_replays_the_recorded_step_with_the_same_result(tmp_path):
+    args = ("train", "--data", "moons", "--hidden", "8", "--epochs", "15", "--lr", "0.3", "--no-progress")
+    dynamic, compiled = run(tmp_path, *args), run(tmp_path, *args, "--compile")
+    assert dynamic.returncode == 0 and compiled.returncode == 0, compiled.stderr
+    assert compiled.stdout == dynamic.stdout
+    assert "training accuracy" in compiled.stdout

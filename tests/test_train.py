@@ -241,3 +241,27 @@ def test_fit_refuses_mismatched_data_and_multi_output_hinge() -> None:
         fit(MLP(2, [2, 1], seed=0), [[0.0, 0.0]] * 3, [0, 1], progress=False)
     with pytest.raises(ValueError, match="loss 'hinge' needs a model with one output, got 3 outputs"):
         fit(MLP(2, [3], seed=0), [[0.0, 0.0]], [1], progress=False)
+
+
+def test_compiled_fit_gives_the_same_history_and_weights_as_the_dynamic_path():
+    """fit(compile=True) replays a recorded step: the same numbers as building the graph each step."""
+    X, y = make_moons(40, noise=0.1, seed=3)
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [8, 8, 1], seed=5)
+        history = fit(model, X, y, loss="hinge", epochs=6, lr=0.5, l2=1e-4, progress=False, compile=compiled)
+        runs.append((history.loss, history.accuracy, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_compiled_fit_with_minibatches_and_cross_entropy_matches_the_dynamic_path():
+    X, y = make_blobs(30, centers=3, seed=1)
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 3], activation="tanh", seed=2)
+        history = fit(model, X, y, loss="cross_entropy", epochs=3, lr=0.2, batch_size=10, progress=False,
+                      compile=compiled)
+        runs.append((history.accuracy, [p.data for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-15)

@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--compile", action="store_true",
+                       help="record the training step once and replay it (same numbers, faster)")
     train.set_defaults(run=_train)
 
     from .practice import add_practice_commands
@@ -321,7 +323,8 @@ def _train(args: argparse.Namespace) -> None:
     print(f"on {args.data} ({len(X)} points, {classes} classes), {args.loss} loss"
           f"{f' + {args.l2:g}·L2' if args.l2 else ''}, SGD lr {args.lr:g}, {args.epochs} epochs, {batches}")
     history = fit(model, X, targets, loss=args.loss, epochs=args.epochs, lr=args.lr, l2=args.l2,
-                  batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress)
+                  batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress,
+                  compile=args.compile)
     final_loss = evaluate(model, X, targets, loss=args.loss)["loss"]
     correct = sum(p == t for p, t in zip(predict(model, X), y))
     print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 from typing import Any, Iterable, Sequence
 
 from .engine import Value, as_float, as_value
+from .engine import max as value_max
 from .engine import sum as value_sum
 
 
@@ -75,9 +76,10 @@ def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: 
         raise ValueError(f"{name}: sample {i} has no logits, expected at least one")
     if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= target < len(zs):
         raise ValueError(f"{name}: target of sample {i} must be an int class index in 0..{len(zs) - 1}, got {target!r}")
-    # log-sum-exp with the max m as a constant: exp never overflows, and the result (so its gradient) is
-    # unchanged since logsumexp(z) = m + log Σ exp(z_j - m) for any m
-    m = max(z.data for z in zs)
+    # log-sum-exp shifted by the max m: exp never overflows, and logsumexp(z) = m + log Σ exp(z_j - m)
+    # for any m, so m's own gradient cancels (1 - Σ softmax = 0). m is a max node, not a number read
+    # off the data, so a recorded tape (tape.record) replays it for new logits.
+    m = value_max(zs)
     return value_sum([(z - m).exp() for z in zs]).log() + m - zs[target]
 
 
