@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import microgradnet as mg
-from microgradnet import Value, check_answers, practice, trace_backward
+from microgradnet import Value, check_answers, practice
 from microgradnet.examples import EXAMPLES
 from microgradnet.practice import (
     AnswersError,
