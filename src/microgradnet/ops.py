@@ -211,18 +211,22 @@ def sum_(start: float, *xs: float) -> tuple[float, tuple[float, ...]]:
     return sum(xs, start), _ones(len(xs))
 
 
-def dot(start: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
-    # start + w1*x1 + w2*x2 + ... over inputs (w1, x1, w2, x2, ...): d/dw_i = x_i, d/dx_i = w_i
+def _dot(start: float, pairs: tuple[float, ...], lead: tuple[float, ...]) -> tuple[float, tuple[float, ...]]:
+    # start + w1*x1 + w2*x2 + ... over inputs (*lead, w1, x1, w2, x2, ...): d/dw_i = x_i, d/dx_i = w_i
     weights, xs = pairs[0::2], pairs[1::2]
-    local_grads = list(pairs)
-    local_grads[0::2], local_grads[1::2] = xs, weights
+    local_grads = [*lead, *pairs]
+    n = len(lead)
+    local_grads[n::2], local_grads[n + 1::2] = xs, weights
     return sum(map(operator.mul, weights, xs), start), tuple(local_grads)
+
+
+def dot(start: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
+    return _dot(start, pairs, ())
 
 
 def biased_dot(bias: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
     # bias + w.x over inputs (bias, w1, x1, ...): a neuron's weighted sum as one node
-    out, local_grads = dot(bias, *pairs)
-    return out, (1.0, *local_grads)
+    return _dot(bias, pairs, (1.0,))
 
 
 def maximum(*xs: float) -> tuple[float, tuple[float, ...]]:
