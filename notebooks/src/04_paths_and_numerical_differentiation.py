@@ -1,0 +1,241 @@
+# %% [markdown]
+# # 4 · Paths versus backprop, and numerical differentiation
+#
+# **What this teaches.** Two ways to get a gradient without backprop, and why both lose:
+#
+# 1. **The multivariate chain rule, path by path.** ∂z/∂x is the sum, over every path from x to
+#    z, of the product of the local derivatives along the path (the total derivative). In a
+#    layered graph the number of paths grows *exponentially* with depth; backprop reuses the
+#    partial sums (the δ's) and touches every edge once, *linear* in the size of the graph. Both
+#    give the same number.
+# 2. **Numerical differentiation.** Finite differences need a forward pass per parameter (two for
+#    central differences) and only work in float64; they remain the unit test for backprop.
+#
+# **Lectures.** `000` (Leibe), "Obtaining the Gradients": "Approach 1: Naive Analytical
+# Differentiation" (the total derivative sums over all paths; "with increasing depth, there will
+# be exponentially many paths"), "Approach 2: Numerical Differentiation", "Approach 3:
+# Incremental Analytical Differentiation" (backprop). `004` (Deep Learning 1, lecture 2): "Naive
+# Approach: Numerical Differentiation" (needs float64 rather than float32), "The Multivariate
+# Chain Rule" (its complexity grows exponentially with the number of layers) and "Factor
+# Structure in the Multivariate Chain Rule" (backprop is linear in the size of the network).
+#
+# LECTURES.md rows 5 and 6. The path counting lives in `microgradnet.analysis`.
+
+# %%
+%matplotlib inline
+import math
+import struct
+
+import matplotlib.pyplot as plt
+
+from microgradnet import MLP, Value, analysis, draw_dot, make_moons, mse, no_grad, numerical_grad
+from microgradnet.analysis import count_edges, count_paths, diamond, enumerate_paths, path_sum_grad
+
+# %% [markdown]
+# ## The total derivative is a sum over paths
+#
+# `analysis.diamond(depth)` builds the layered "diamond" graph: each layer has two nodes that both
+# read the previous layer's two, a_k = a_(k−1) · b_(k−1) and b_k = b_(k−1) ^ a_(k−1), starting from
+# one leaf x (read twice). Depth 3 at x = 0.5: every way down from the root to x is a path, and
+# its term is the product of the local gradients on its edges. a1 = x·x and b1 = x^x read x
+# twice, so every route through them ends in two edges, hence two paths.
+
+# %%
+root, x = diamond(3, 0.5)
+root.backward()
+draw_dot(root, show_local_grads=True)
+
+# %%
+paths = enumerate_paths(root, x)
+
+# NBVAL_CHECK_OUTPUT
+for path in paths:
+    route = " → ".join(node.label for node in path.nodes)
+    factors = " · ".join(f"{g:.4f}" for g in path.local_grads)
+    print(f"{route:22} {factors} = {path.product:+.6f}")
+print(f"sum over the {len(paths)} paths: {sum(p.product for p in paths):.12f}")
+print(f"backprop, x.grad:           {x.grad:.12f}")
+
+# %%
+assert len(paths) == count_paths(root, x) == 2**3
+assert math.isclose(path_sum_grad(root, x), x.grad, rel_tol=1e-14)
+
+# %% [markdown]
+# ## Paths grow exponentially, edges linearly
+#
+# `count_paths` counts the paths exactly by dynamic programming (each node passes its count to
+# its inputs), so it can count far more paths than anyone could enumerate; `count_edges` is the
+# work of backprop, one multiply-add per edge. For the diamond: 2^depth paths, 4·depth − 2 edges.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'depth':>5} {'paths to x':>26} {'edges (backprop)':>17}")
+for depth in (1, 2, 3, 4, 5, 10, 20, 40, 64):
+    root, x = diamond(depth)
+    paths, edges = count_paths(root, x), count_edges(root)
+    assert paths == 2**depth and edges == 4 * depth - 2
+    print(f"{depth:>5} {paths:>26,} {edges:>17}")
+
+# %%
+depths = list(range(1, 41))
+counts = [(count_paths(*diamond(d)), count_edges(diamond(d).root)) for d in depths]
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.semilogy(depths, [p for p, _ in counts], "o-", ms=3, label="paths from the root to x (naive chain rule)")
+ax.semilogy(depths, [e for _, e in counts], "s-", ms=3, label="edges (backprop: one multiply-add each)")
+ax.set_xlabel("depth of the diamond graph")
+ax.set_ylabel("count (log scale)")
+ax.set_title("The multivariate chain rule, path by path, vs backprop")
+ax.legend()
+ax.grid(True, alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# Counting the multiplications makes the cost concrete: each path of the depth-d diamond has d
+# edges, so the path sum does d·2^d multiplications, backprop 4d − 2. They agree on the
+# derivative at every depth, and with central differences:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'depth':>5} {'path-sum mults':>15} {'backprop':>9}  derivative (paths / backprop / differences)")
+for depth in (2, 4, 8, 12, 14):
+    root, x = diamond(depth)
+    paths = enumerate_paths(root, x)
+    naive = sum(p.product for p in paths)
+    mults = sum(len(p.local_grads) for p in paths)
+    root.backward()
+    (numeric,) = numerical_grad(lambda v: diamond(depth, v).root, 0.5)
+    assert mults == depth * 2**depth
+    assert math.isclose(naive, x.grad, rel_tol=1e-12) and math.isclose(naive, numeric, rel_tol=1e-7)
+    print(f"{depth:>5} {mults:>15,} {count_edges(root):>9}  {naive:.8f} / {x.grad:.8f} / {numeric:.6f}")
+
+# %% [markdown]
+# Enumerating stops being possible long before counting does; `path_sum_grad` refuses rather
+# than run for hours:
+
+# %%
+root, x = diamond(30)
+root.backward()
+try:
+    path_sum_grad(root, x)
+except ValueError as error:
+    message = str(error)
+
+# NBVAL_CHECK_OUTPUT
+print(message)
+print(f"backprop at depth 30: x.grad = {x.grad:.6f}")
+assert "1073741824 paths" in message and "max_paths=100000" in message
+
+# %% [markdown]
+# ### The same in a network
+#
+# In a multilayer perceptron with D hidden layers of width k, a first-layer weight reaches the
+# output through every neuron of every later hidden layer: k^(D−1) paths ("Σ_i Σ_j ..." on the
+# slide), while the graph, and so backprop's work, grows by one layer's edges per layer.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'hidden layers':>13} {'paths to w':>11} {'edges':>6}")
+for hidden in range(1, 7):
+    model = MLP(2, [4] * hidden + [1], activation="tanh", seed=0)
+    out = model([0.5, -1.0])
+    w = model.layers[0].neurons[0].w[0]  # the first weight of the first hidden neuron
+    assert count_paths(out, w) == 4 ** (hidden - 1)
+    print(f"{hidden:>13} {count_paths(out, w):>11,} {count_edges(out):>6}")
+
+# %%
+model = MLP(2, [4, 4, 4, 1], activation="tanh", seed=0)
+out = model([0.5, -1.0])
+out.backward()
+for w in model.layers[0].neurons[0].w:
+    assert math.isclose(path_sum_grad(out, w), w.grad, rel_tol=1e-12)
+print("path sum = backprop for the first-layer weights:", [round(w.grad, 6) for w in model.layers[0].neurons[0].w])
+
+# %% [markdown]
+# ## Numerical differentiation: one or two forward passes per parameter
+#
+# ∂E/∂θ_t ≈ (E(θ + ε·δ_t) − E(θ − ε·δ_t)) / 2ε, where δ_t is the indicator vector of parameter t.
+# It works for any E, but costs two forward passes per parameter. For a small network,
+# count them:
+
+# %%
+X, y = make_moons(8, noise=0.1, seed=0)
+model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
+params = model.parameters()
+forward_passes = 0
+
+
+def loss():
+    global forward_passes
+    forward_passes += 1
+    return mse([model(x) for x in X], y)
+
+
+loss().backward()  # one forward and one backward pass give all the gradients
+backprop = [p.grad for p in params]
+
+forward_passes, h, numeric = 0, 1e-6, []
+with no_grad():
+    for p in params:  # the perturbations δ_t, one parameter at a time
+        p.data += h
+        up = loss().data
+        p.data -= 2 * h
+        down = loss().data
+        p.data += h
+        numeric.append((up - down) / (2 * h))
+
+largest = max(abs(a - n) for a, n in zip(backprop, numeric))
+# NBVAL_CHECK_OUTPUT
+print(f"{len(params)} parameters: backprop 1 forward + 1 backward pass, "
+      f"central differences {forward_passes} forward passes")
+print("largest difference between the two gradients below 1e-8:", largest < 1e-8)
+assert forward_passes == 2 * len(params) == 674 and largest < 1e-8
+
+# %% [markdown]
+# ## Why float64
+#
+# "Because ε and the numerator are very small, for numerical differentiation to work, one must use
+# high-precision (e.g. float64 rather than float32)." Plain Python floats are float64; to see
+# float32, round every intermediate result to float32 with `struct` and differentiate the
+# sigmoid neuron of notebook 2 with respect to w0 (exact value σ(1)(1 − σ(1))·x0 = −0.1966).
+
+# %%
+def to_float32(v):
+    """v rounded to the nearest float32 (24-bit mantissa), returned as a Python float."""
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
+def neuron(w0, r=float):
+    """1 / (1 + exp(-(w0 x0 + w1 x1 + w2))) at the slide's point, every result rounded by r."""
+    x0, x1, w1, w2 = -1.0, -2.0, -3.0, -3.0
+    z = r(r(r(r(w0) * x0) + r(w1 * x1)) + w2)
+    return r(1 / r(1 + r(math.exp(-z))))
+
+
+exact = neuron(2.0) * (1 - neuron(2.0)) * -1.0
+steps = [10.0**-k for k in range(1, 12)]
+errors = {}
+for name, r in (("float64", float), ("float32", to_float32)):
+    errors[name] = [abs((neuron(2.0 + h, r) - neuron(2.0 - h, r)) / (2 * h) - exact) / abs(exact) for h in steps]
+
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for name, marker in (("float64", "o-"), ("float32", "s-")):
+    ax.loglog(steps, errors[name], marker, label=name)
+ax.axvline(1e-6, color="gray", linestyle=":", label="h = 1e-6 (numerical_grad's default)")
+ax.set_xlabel("step h")
+ax.set_ylabel("relative error of (f(w0+h) − f(w0−h)) / 2h")
+ax.set_title("Central differences in float32 and float64")
+ax.invert_xaxis()
+ax.legend(loc="lower left", fontsize="small")
+ax.grid(True, alpha=0.3)
+plt.show()
+
+# %%
+at = {name: dict(zip(steps, errs)) for name, errs in errors.items()}
+# NBVAL_CHECK_OUTPUT
+print(f"h = 1e-6: relative error in float64 below 1e-9: {at['float64'][1e-6] < 1e-9}; "
+      f"in float32 {at['float32'][1e-6]:.0%}")
+print(f"h = 1e-8: relative error in float32 {at['float32'][1e-8]:.0%} (w0 + h rounds back to w0 in float32)")
+best = steps[errors["float32"].index(min(errors["float32"]))]
+print(f"best float32 error {min(errors['float32']):.0e} (at h = {best:g}); float64 reaches below 1e-10")
+assert at["float64"][1e-6] < 1e-9 and at["float32"][1e-6] > 0.1 and at["float32"][1e-8] == 1.0
+assert min(errors["float64"]) < 1e-10 < 1e-7 < min(errors["float32"])
