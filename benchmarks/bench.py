@@ -321,6 +321,8 @@ def bench_step(report: Report, trainers: dict[str, Trainer], init: Sequence[floa
             report.floors.append(("(1) step, GC on ≥ 5×", name, r_on >= 5, ratio(r_on)))
             report.floors.append(("(1) step, GC off ≥ 3×", name, r_off >= 3, ratio(r_off)))
             report.floors.append(("(5) full-batch epoch, GC on ≥ 5× (issue 4) = (1)", name, r_on >= 5, ratio(r_on)))
+        if name == REPLAY:
+            report.floors.append(("(1) replayed step, GC on ≥ 20× (issue 7)", name, r_on >= 20, ratio(r_on)))
     report.facts["step"] = {"on": on, "off": off, "nodes": nodes}
     report.add(
         "## (1) One training step of micrograd's moons demo",
