@@ -16,6 +16,7 @@ from microgradnet.viz import FrameStrip, number, save, value_mimebundle
 
 NODE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(.*)\]$")
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
+HIGHLIGHT_FILL = "#ffd54f"  # the fill of a highlighted box or op
 
 
 def neuron() -> tuple[Value, list[Value]]:
@@ -139,7 +140,7 @@ def test_show_local_grads_labels_each_edge() -> None:
 
 def test_highlight_colours_only_the_given_values() -> None:
     f, (x0, *_) = neuron()
-    hot = viz._HIGHLIGHT_FILL
+    hot = HIGHLIGHT_FILL
     boxes, ops, _ = parse(draw_dot(f, highlight=[x0, f]))
     lit = {box_text(label).get("label", "root") for label in boxes.values() if hot in label}
     assert lit == {"x0", "root"}
@@ -158,6 +159,30 @@ def test_show_grad_false_and_rankdir() -> None:
         draw_dot(f, rankdir="sideways")
     with pytest.raises(TypeError, match="expected a Value, got float"):
         draw_dot(1.0)  # type: ignore[arg-type]
+
+
+def test_show_grad_blank_keeps_the_grad_row_empty() -> None:
+    f, _ = neuron()
+    f.backward()  # the grads are known, and must not be drawn
+    texts = by_label(draw_dot(f, show_grad="blank"))
+    assert len(texts) == 13 and all(t["grad"] == "" for t in texts.values())
+    assert texts["w2"] == {"label": "w2", "data": "-3", "grad": ""}
+    source = draw_dot(f, show_grad="blank").source
+    assert source.count(">grad</FONT>") == 13 and "0.3932" not in source and "-0.5344" not in source
+    assert all(t["grad"] == "" for t in by_label(step_frames(f, show_grad="blank")[-1]).values())
+    assert draw_dot(f, show_grad=True).source.count(">grad</FONT>") == 13
+    for bad in ("yes", "Blank", None, 1):
+        with pytest.raises(ValueError, match=r"show_grad must be True, False or 'blank', got"):
+            draw_dot(f, show_grad=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="show_grad must be"):
+        step_frames(f, show_grad="no")
+
+
+def test_caption_is_a_title_over_the_drawing() -> None:
+    f = add_mul()
+    source = draw_dot(f, caption="Fill in x < y & z").source
+    assert "label=<Fill in x &lt; y &amp; z>" in source and "labelloc=t" in source
+    assert "labelloc" not in draw_dot(f).source
 
 
 def chain(n: int) -> Value:
@@ -193,7 +218,7 @@ def test_step_frames_one_per_node_with_grads_so_far() -> None:
     first, last = by_label(frames[0]), by_label(frames[-1])
     assert sum(t["grad"] != "" for t in first.values()) == 1  # only d f / d f = 1 is known
     assert sum(t["grad"] != "" for t in last.values()) == 13
-    hot = viz._HIGHLIGHT_FILL
+    hot = HIGHLIGHT_FILL
     for i, frame in enumerate(frames):
         boxes = parse(frame)[0]
         assert sum(hot in label for label in boxes.values()) == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from microgradnet import Value, check_answers, trace_backward, trace_forward, worksheet
+from microgradnet import Value, check_answers, draw_dot, trace_backward, trace_forward, worksheet
 from microgradnet.examples import EXAMPLES
 from microgradnet.expr import parse
 from microgradnet.practice import add_practice_commands
@@ -42,6 +42,17 @@ def test_the_drawing_shows_values_but_no_gradients(tmp_path: Path) -> None:
     for label in ("1+exp(-z)", "exp(-z)", "x0", "x1", "w1"):
         assert f"{grads[label]:.4g}" not in texts, label  # -0.5344, -0.5344, 0.3932, -0.5898, -0.3932
     assert texts.count("grad") == 13  # one blank grad box per Value
+
+
+def test_the_drawing_is_draw_dots_blank_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the drawing is written as its DOT source
+    f = neuron()
+    f.backward()
+    with pytest.warns(RuntimeWarning, match="dot program was not found"):
+        source = worksheet(f, tmp_path / "out", "neuron")[0].read_text(encoding="utf-8")
+    caption = "Backward pass by hand: fill in the grad of every box, from the output back to the inputs"
+    with sheet_labels(f):
+        assert source == draw_dot(f, show_grad="blank", caption=caption).source
 
 
 def svg_texts(svg: str) -> list[str]:

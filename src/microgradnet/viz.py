@@ -42,19 +42,23 @@ def number(x: float) -> str:
 def draw_dot(
     root: Value,
     rankdir: str = "LR",
-    show_grad: bool = True,
+    show_grad: bool | str = True,
     show_local_grads: bool = False,
     highlight: Value | Iterable[Value] | None = None,
     max_nodes: int | None = 500,
+    caption: str | None = None,
 ) -> graphviz.Digraph:
     """The graph that computed ``root``: a box per Value (label | data | grad), a small node per op.
 
-    ``show_local_grads`` writes each local derivative on its edge; ``highlight`` colours the
-    given Values. Graphs of more than ``max_nodes`` Values are refused (``None``: no limit).
+    ``show_grad``: True writes each ``.grad``, False drops the grad row, ``"blank"`` keeps the
+    row with its cells empty (a worksheet to fill in). ``show_local_grads`` writes each local
+    derivative on its edge; ``highlight`` colours the given Values; ``caption`` is a title over
+    the drawing. Graphs of more than ``max_nodes`` Values are refused (``None``: no limit).
     """
+    _check_show_grad(show_grad)
     order = _checked_order(root, max_nodes)
-    grads = {v: v.grad for v in order} if show_grad else None
-    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), None, {})
+    grads = _grad_cells(show_grad, {v: v.grad for v in order})
+    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
 
 
 def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
@@ -73,7 +77,7 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
             caption = f"backward step {i}/{len(order)}:  {Step.of(node, upstream)}"
-            frames.append(_draw(order, options["rankdir"], known if options["show_grad"] else None, set(order),
+            frames.append(_draw(order, options["rankdir"], _grad_cells(options["show_grad"], known), set(order),
                                 options["show_local_grads"], options["highlight"] | {node}, caption, statements))
     finally:
         for v, grad in saved.items():
@@ -198,7 +202,21 @@ def _options(where: str, given: Mapping[str, Any]) -> dict[str, Any]:
                         f"expected some of {', '.join(_OPTIONS)}")
     options = {**_OPTIONS, **given}
     options["highlight"] = _as_set(options["highlight"])
+    _check_show_grad(options["show_grad"])
     return options
+
+
+def _check_show_grad(show_grad: object) -> None:
+    """A ValueError unless ``show_grad`` is True, False or "blank"."""
+    if not (isinstance(show_grad, bool) or show_grad == "blank"):
+        raise ValueError(f"draw_dot: show_grad must be True, False or 'blank', got {show_grad!r}")
+
+
+def _grad_cells(show_grad: bool | str, known: Mapping[Value, float | None]) -> Mapping[Value, float | None] | None:
+    """The grad row to draw: the ``known`` grads (True), all blank ("blank"), or no row (False: None)."""
+    if show_grad == "blank":
+        return dict.fromkeys(known)
+    return known if show_grad else None
 
 
 def _as_set(highlight: Value | Iterable[Value] | None) -> set[Value]:

@@ -69,13 +69,11 @@ def worksheet(
 
 def _blank_drawing(root: Value, ask: str) -> graphviz.Digraph:
     """``draw_dot``'s drawing of ``root`` with every value shown and every grad box left blank."""
-    from .viz import _checked_order, _draw
+    from .viz import draw_dot
 
-    order = _checked_order(root, None)
     todo = ("fill in the grad of every box, from the output back to the inputs" if ask == "downstream"
             else "write the local gradient on every edge into an op")
-    caption = f"Backward pass by hand: {todo}"
-    return _draw(order, "LR", dict.fromkeys(order), set(order), False, set(), caption, {})
+    return draw_dot(root, show_grad="blank", max_nodes=None, caption=f"Backward pass by hand: {todo}")
 
 
 def answers_sheet(qs: list[Question], name: str) -> str:
