@@ -1,0 +1,254 @@
+# %% [markdown]
+# # 8 · Activation functions and loss functions
+#
+# **What this teaches.** The hidden-unit nonlinearities of the lectures, each plotted with the
+# derivative that backprop uses (computed by the engine itself, not by a formula in the plot),
+# including the two that *learn* their shape: PReLU (a learned negative slope) and maxout (a
+# learned convex piecewise-linear function). Then the losses: L2, L1, binary cross-entropy,
+# hinge and softmax cross-entropy, the identity −log σ((2y − 1)z) = BCE, and why the library
+# computes them from logits (log-sum-exp) instead of from probabilities.
+#
+# **Lectures.** Activations: `002` (Landwehr), "Nonlinear Activation Function" (ReLU, leaky ReLU
+# max(0.1z, z), sigmoid, tanh); `001` (Trivedi & Kondor), "Hidden Units": "Rectified Linear
+# Units", "Generalized Rectified Linear Units" (absolute value rectification, leaky ReLU 0.01,
+# PReLU), "Exponential Linear Units", "Maxout Units", "Sigmoid Units", "Tanh Units", "Other
+# Units" (softplus, hard tanh). Losses: `000` (Leibe), "Loss Functions" (L2, L1, cross-entropy,
+# hinge, softmax); `001`, "Cost Functions", "Sigmoid Units" (J = −log σ((2y − 1)z)) and "Softmax
+# Units" (log softmax = z_i − log Σ_j exp z_j); `002`, "Cross-Entropy Loss for Training" and
+# "Neural Networks For Regression"; `003` (Bießmann), "Other Loss Functions".
+#
+# LECTURES.md rows 11 and 12.
+
+# %%
+%matplotlib inline
+import math
+import warnings
+
+import matplotlib.pyplot as plt
+
+from microgradnet import (Maxout, Neuron, Value, binary_cross_entropy, cross_entropy, fit, grad, hinge, mae,
+                          mse, no_grad, plot_activation)
+from microgradnet import max as value_max
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
+
+# %% [markdown]
+# ## The activations and their derivatives
+#
+# `plot_activation(name)` draws f and f' where f' is `grad(f)`, i.e. backprop through the op.
+# The slides' leaky ReLU uses slope 0.1 (`002`) or 0.01 (`001`); both are drawn. At a kink the
+# derivative is the one PyTorch uses (relu'(0) = 0).
+
+# %%
+names = ["relu", "leaky_relu", None, "sigmoid", "tanh", "hard_tanh", "elu", "softplus", "abs", "prelu", "maxout"]
+fig, axes = plt.subplots(3, 4, figsize=(15, 10))
+for ax, name in zip(axes.flat, names):
+    if name is None:  # leaky ReLU with the slope of lecture 002, drawn the same way
+        xs = [-4 + 8 * i / 400 for i in range(401)]
+        f = lambda x: x.leaky_relu(0.1)  # noqa: E731
+        ax.plot(xs, [f(Value(x)).data for x in xs], color="tab:blue", label="f(x)")
+        ax.plot(xs, [grad(f)(x)[0] for x in xs], color="tab:red", linestyle="--", label="f'(x) by backprop")
+        ax.set_title("leaky_relu (slope 0.1)")
+        ax.legend(fontsize="small")
+        ax.grid(True, alpha=0.3)
+    else:
+        plot_activation(name, ax=ax)
+axes[0, 1].set_title("leaky_relu (slope 0.01)")
+axes.flat[-1].axis("off")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The derivatives backprop uses, against their closed forms (and the identity tanh(z) = 2σ(2z) − 1
+# from the "Tanh Units" slide):
+
+# %%
+def d(f, x):
+    return grad(f)(x)[0]
+
+
+sigma = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+checks = {
+    "relu'(2) = 1, relu'(0) = 0, relu'(-2) = 0": [d(Value.relu, 2), d(Value.relu, 0), d(Value.relu, -2)] == [1, 0, 0],
+    "leaky_relu'(-2) = 0.01, with slope 0.1: 0.1": [d(Value.leaky_relu, -2), d(lambda x: x.leaky_relu(0.1), -2)]
+    == [0.01, 0.1],
+    "sigmoid'(0) = 1/4": d(Value.sigmoid, 0) == 0.25,
+    "sigmoid'(z) = σ(z)(1 - σ(z))": all(math.isclose(d(Value.sigmoid, z), sigma(z) * (1 - sigma(z))) for z in (-3, 1, 4)),
+    "tanh'(0) = 1, tanh'(z) = 1 - tanh(z)²": d(Value.tanh, 0) == 1
+    and all(math.isclose(d(Value.tanh, z), 1 - math.tanh(z) ** 2) for z in (-2, 0.5)),
+    "tanh(z) = 2σ(2z) - 1": all(math.isclose(math.tanh(z), 2 * sigma(2 * z) - 1, abs_tol=1e-15) for z in (-2, 0.3, 3)),
+    "elu'(-1) = e^-1 (α = 1), elu'(1) = 1": math.isclose(d(Value.elu, -1), math.exp(-1)) and d(Value.elu, 1) == 1,
+    "softplus'(z) = σ(z)": all(math.isclose(d(Value.softplus, z), sigma(z)) for z in (-3, 0, 2)),
+    "hard_tanh'(0.5) = 1, hard_tanh'(2) = 0": [d(Value.hard_tanh, 0.5), d(Value.hard_tanh, 2)] == [1, 0],
+    "abs'(-3) = -1, abs'(0) = 0": [d(Value.abs, -3), d(Value.abs, 0)] == [-1, 0],
+}
+# NBVAL_CHECK_OUTPUT
+for claim, holds in checks.items():
+    print(f"{'ok' if holds else 'FAILS'}  {claim}")
+assert all(checks.values())
+
+# %% [markdown]
+# ## PReLU: the negative slope is a parameter
+#
+# Generalized rectifiers are g(z, a) = max(0, z) + a·min(0, z): a = 0 is the ReLU, a = 0.01 the
+# leaky ReLU, and a learned a is the PReLU. Absolute-value rectification is a = −1 (the slide
+# says "a_i = 1 gives g(z) = |z|", but a = 1 gives g(z) = z; the |z| of Jarrett et al. is
+# a = −1). The gradient with respect to the slope is ∂g/∂a = min(0, z):
+
+# %%
+z, a = Value(-2.0), Value(-1.0)
+out = z.prelu(a)
+out.backward()
+assert out.data == 2.0 == abs(-2.0)  # a = -1: absolute value
+assert Value(-2.0).prelu(Value(1.0)).data == -2.0  # a = 1: the identity
+assert (a.grad, z.grad) == (min(0.0, -2.0), -1.0)  # dg/da = min(0, z), dg/dz = a for z < 0
+
+# %% [markdown]
+# So a PReLU can *learn* to be |z|. A single PReLU neuron g(w·x + b, a), trained on y = |x|,
+# moves its slope from the initial 0.25 to −1:
+
+# %%
+X = [[-2 + 4 * i / 20] for i in range(21)]
+y = [abs(x[0]) for x in X]
+unit = Neuron(1, activation="prelu", seed=0)
+assert unit.slope.data == 0.25
+fit(unit, X, y, loss="mse", epochs=300, lr=0.1, progress=False)
+w, b, slope = (p.data for p in unit.parameters())
+# NBVAL_CHECK_OUTPUT
+print(f"learned w = {w:.2f}, b = {b:.2f}, slope a = {slope:.2f}")
+assert abs(slope + 1) < 0.02 and abs(w - 1) < 0.02 and abs(b) < 0.02
+
+# %% [markdown]
+# ## Maxout: a learned convex piecewise-linear function
+#
+# A maxout unit outputs max_k (w_k·x + b_k). With k pieces it can approximate any convex function
+# by k lines; with k = 2 it can be a ReLU, a leaky ReLU or |z|. Fit y = x² with k = 2, 3, 4:
+
+# %%
+X = [[-2 + 4 * i / 40] for i in range(41)]
+y = [x[0] ** 2 for x in X]
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.plot([x[0] for x in X], y, color="black", linewidth=3, alpha=0.3, label="y = x²")
+losses = {}
+for pieces in (2, 3, 4):
+    unit = Maxout(1, 1, pieces=pieces, seed=0)
+    history = fit(unit, X, y, loss="mse", epochs=300, lr=0.05, batch_size=8, progress=False)
+    losses[pieces] = history.loss[-1]
+    with no_grad():
+        ax.plot([x[0] for x in X], [unit(x).data for x in X], label=f"maxout, {pieces} pieces (mse {losses[pieces]:.3f})")
+ax.set_xlabel("x")
+ax.set_title("maxout units fit a convex function piece by piece")
+ax.legend(fontsize="small")
+ax.grid(True, alpha=0.3)
+plt.show()
+assert losses[2] > losses[3] > losses[4]
+
+# %% [markdown]
+# ## Losses for regression: L2 and L1
+#
+# `mse` is the mean of (p − t)² (L2, least squares; no ½), `mae` the mean of |p − t| (L1). The
+# lecture's remark "L1 loss ⇒ median regression": fit one constant c to the data 1, 2, 3, 4, 100.
+# Minimizing L2 gives the mean, 22; minimizing L1 gives the median, 3, unmoved by the outlier.
+
+# %%
+data = [1.0, 2.0, 3.0, 4.0, 100.0]
+assert mse([2.0, 0.0], [1.0, 1.0]).data == 1.0 and mae([3.0, 0.0], [1.0, 1.0]).data == 1.5
+fits = {}
+for loss in (mse, mae):
+    c = Value(0.0, label="c")
+    for step in range(3000):
+        c.grad = 0.0
+        loss([c] * len(data), data).backward()
+        c.data -= (0.4 if loss is mse else 2.0 / (1 + step)) * c.grad  # L1's subgradient needs shrinking steps
+    fits[loss.__name__] = c.data
+# NBVAL_CHECK_OUTPUT
+print(f"L2 fit: c = {fits['mse']:.3f} (mean {sum(data) / len(data):g});  L1 fit: c = {fits['mae']:.3f} (median 3)")
+assert abs(fits["mse"] - 22.0) < 1e-9 and abs(fits["mae"] - 3.0) < 0.01
+
+# %% [markdown]
+# ## Binary cross-entropy, from the logit
+#
+# For a sigmoid output p = σ(z) and a label y ∈ {0, 1}, the cross-entropy is
+# −[y log σ(z) + (1 − y) log(1 − σ(z))], which is the same as −log σ((2y − 1)z) (lecture `001`,
+# "Sigmoid Units"). `binary_cross_entropy` takes the logit z and computes that form stably; its
+# gradient is σ(z) − y, the "prediction error" of logistic regression.
+
+# %%
+for z in (-4.0, -0.5, 0.0, 1.5, 6.0):
+    for label in (0, 1):
+        logit = Value(z)
+        bce = binary_cross_entropy(logit, label)
+        bce.backward()
+        p = sigma(z)
+        by_definition = -(label * math.log(p) + (1 - label) * math.log(1 - p))
+        by_sign = -math.log(sigma((2 * label - 1) * z))
+        assert math.isclose(bce.data, by_definition, rel_tol=1e-12) and math.isclose(bce.data, by_sign, rel_tol=1e-12)
+        assert math.isclose(logit.grad, p - label, rel_tol=1e-12, abs_tol=1e-15)
+print("BCE = -[y log σ(z) + (1-y) log(1-σ(z))] = -log σ((2y-1)z), gradient σ(z) - y: checked at 10 points")
+
+# %% [markdown]
+# Far from 0 the probability form breaks down: σ(−1000) is 0 in floating point, and log 0 is a
+# domain error. The loss itself is perfectly finite (1000), and so is the library's:
+
+# %%
+z = Value(-1000.0)
+try:
+    naive = -z.sigmoid().log()
+except ValueError as error:
+    message = str(error)
+stable = binary_cross_entropy(z, 1)
+stable.backward()
+# NBVAL_CHECK_OUTPUT
+print("via log(sigmoid(z)):", message)
+print(f"binary_cross_entropy(z = -1000, y = 1) = {stable.data:g}, gradient {z.grad:g}")
+assert stable.data == 1000.0 and z.grad == -1.0
+
+# %% [markdown]
+# ## Softmax cross-entropy, with log-sum-exp
+#
+# log softmax(z)_i = z_i − log Σ_j exp(z_j), so the loss of class i is log Σ_j exp(z_j) − z_i.
+# `cross_entropy` shifts the logits by their maximum first (which does not change the result), so
+# exp never overflows. Its gradient is softmax(z) − onehot(i):
+
+# %%
+logits = [Value(2.0), Value(1.0), Value(-1.0)]
+loss = cross_entropy([logits], [0])
+loss.backward()
+exps = [math.exp(v.data) for v in logits]
+softmax = [e / sum(exps) for e in exps]
+assert math.isclose(loss.data, math.log(sum(exps)) - 2.0, rel_tol=1e-14)
+assert all(math.isclose(v.grad, s - (k == 0), rel_tol=1e-12) for k, (v, s) in enumerate(zip(logits, softmax)))
+big = cross_entropy([[1000.0, 0.0, -1000.0]], [1]).data  # exp(1000) would overflow
+# NBVAL_CHECK_OUTPUT
+print(f"softmax(2, 1, -1) = {[round(s, 4) for s in softmax]}, loss for class 0 = {loss.data:.4f}")
+print(f"loss for logits (1000, 0, -1000), class 1 = {big:g}")
+assert big == 1000.0
+
+# %% [markdown]
+# ## The classification losses side by side
+#
+# As functions of the margin m = t·z (label t = ±1, score z): the 0–1 loss, the perceptron's
+# max(0, −m), the hinge max(0, 1 − m), the logistic loss −log σ(m) (BCE with y = 1), and the
+# squared error (1 − m)². Each curve is computed with the library's losses at t = +1, so m = z.
+
+# %%
+ms = [-3 + 6 * i / 300 for i in range(301)]
+curves = {
+    "0-1 loss": [1.0 if m <= 0 else 0.0 for m in ms],
+    "perceptron max(0, -m)": [value_max([-Value(m), 0.0]).data for m in ms],
+    "hinge max(0, 1 - m)": [hinge(m, 1).data for m in ms],
+    "logistic -log σ(m) (BCE)": [binary_cross_entropy(m, 1).data for m in ms],
+    "squared (1 - m)²": [mse(m, 1.0).data for m in ms],
+}
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for name, values in curves.items():
+    ax.plot(ms, values, label=name)
+ax.set_ylim(-0.1, 4)
+ax.set_xlabel("margin m = t·z")
+ax.set_ylabel("loss")
+ax.set_title("classification losses as functions of the margin")
+ax.legend(fontsize="small")
+ax.grid(True, alpha=0.3)
+plt.show()
+at = {name: dict(zip(ms, values)) for name, values in curves.items()}
+assert at["hinge max(0, 1 - m)"][0.0] == 1.0 and math.isclose(at["logistic -log σ(m) (BCE)"][0.0], math.log(2))
