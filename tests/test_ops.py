@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import microgradnet
-from microgradnet import Value, no_grad, numerical_grad
+from microgradnet import Value, no_grad, numerical_grad, ops
 
 EPS = sys.float_info.epsilon
 TINY = 5e-324  # the smallest subnormal: the absolute rounding step near 0
@@ -282,6 +282,36 @@ def test_op_name_inputs_and_rule(expression: Callable[[], Value], op: str, input
     assert out.op == op
     assert out.inputs == inputs
     assert out.op.rule(*(v.data for v in out.inputs)) == (out.data, out.local_grads)
+
+
+def every_op() -> list[Value]:
+    x, y, a = Value(0.5, label="x"), Value(1.5, label="y"), Value(0.1, label="a")
+    return [x + y, x - y, x * y, x / y, x ** y, x.prelu(a), x.exp(), x.log(), x.sqrt(), x.tanh(), x.sigmoid(),
+            x.softplus(), x.relu(), abs(x), x.hard_tanh(), x + 1, x - 2, x * 3, 4 - x, x / 5, 1 / x, x ** 2,
+            2 ** x, x.leaky_relu(0.1), x.elu(), microgradnet.sum([x, y, a]), microgradnet.sum([x, y], start=1.0),
+            microgradnet.max([x, y]), microgradnet.dot([x, y], [a, a]), microgradnet.dot([x], [y], start=a),
+            microgradnet.dot([x], [y], start=2.0)]
+
+
+def test_every_op_has_a_formula_for_each_input() -> None:
+    for node in every_op():
+        formulas = node.op.formulas(len(node.inputs))
+        assert len(formulas) == len(node.inputs), node.op
+        assert all(f.startswith("d/d") and " = " in f and "{" not in f for f in formulas), (node.op, formulas)
+    named = [op for op in vars(ops).values() if isinstance(op, ops.Op)]
+    assert named and all(op.formula.startswith("d/d") for op in named)
+
+
+def test_formulas_of_ops_with_any_number_of_inputs() -> None:
+    x, y, z = Value(1.0), Value(2.0), Value(3.0)
+    assert microgradnet.sum([x, y, z]).op.formulas(3) == ("d/dx1 [x1 + ... + x3] = 1", "d/dx2 [x1 + ... + x3] = 1",
+                                                          "d/dx3 [x1 + ... + x3] = 1")
+    assert microgradnet.max([x, y, z]).op.formulas(3)[1] == "d/dx2 max(...) = 1 if x2 is the first largest of x1, x2, x3, else 0"
+    assert microgradnet.dot([x, y], [y, z], start=z).op.formulas(5) == (
+        "d/db [b + Σ wj xj] = 1", "d/dw1 [Σ wj xj] = x1", "d/dx1 [Σ wj xj] = w1", "d/dw2 [Σ wj xj] = x2",
+        "d/dx2 [Σ wj xj] = w2")
+    assert (x - 0).op.formula == "d/dx [x + 0] = 1" and (x * -1).op.formula == "d/dx [-x] = -1"
+    assert (x ** 0.5).op.formula == "d/dx x^0.5 = 0.5 x^-0.5"
 
 
 def test_a_leaf_has_no_op_inputs_or_local_grads() -> None:

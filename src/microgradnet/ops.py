@@ -3,6 +3,7 @@
 A rule takes the input numbers and returns ``(value, local_grads)`` where
 ``local_grads[i]`` is d value / d input i at those numbers. The engine, the trace,
 the drawings and the tape all read these rules; no other module knows any calculus.
+Each op also carries its rule as text (``formula``), which practice mode shows as a hint.
 Domain errors are raised here, naming the op and the offending value.
 """
 from __future__ import annotations
@@ -19,18 +20,36 @@ Rule = Callable[..., "tuple[float, tuple[float, ...]]"]
 
 
 class Op(str):
-    """An op's display name (``"*"``, ``"exp"``, ``"+1"``) that also carries its rule."""
+    """An op's display name (``"*"``, ``"exp"``, ``"+1"``) that also carries its rule and the rule as text.
+
+    ``formula`` is the local derivative for each input, as the slides write it, "; " between
+    inputs: ``"d/dx [x * y] = y; d/dy [x * y] = x"``. An op taking any number of inputs writes
+    the clauses for input (or pair) ``{i}`` of ``{n}`` once; ``formulas(n)`` repeats them.
+    """
 
     rule: Rule
+    formula: str
 
-    def __new__(cls, name: str, rule: Rule) -> Op:
+    def __new__(cls, name: str, rule: Rule, formula: str) -> Op:
         op = super().__new__(cls, name)
         op.rule = rule
+        op.formula = formula
         return op
+
+    def formulas(self, n: int) -> tuple[str, ...]:
+        """The rule for each of ``n`` inputs: the fixed clauses, then the ``{i}`` clauses for i = 1, 2, ..."""
+        clauses = self.formula.split("; ")
+        fixed = [c for c in clauses if "{i}" not in c]
+        repeated = [c for c in clauses if "{i}" in c]
+        if not repeated:
+            return tuple(clauses)
+        xs = ", ".join(f"x{k}" for k in range(1, n + 1))
+        rounds = range(1, (n - len(fixed)) // len(repeated) + 1)
+        return (*fixed, *(c.format(i=i, n=n, xs=xs) for i in rounds for c in repeated))
 
 
 def _num(c: float) -> str:
-    """A constant as it reads in an op name: 1 not 1.0, -0.5 as -0.5, -0.0 as 0 (so x - 0 is "+0")."""
+    """A constant as it reads in an op name or formula: 1 not 1.0, -0.5 as -0.5, -0.0 as 0 (so x - 0 is "+0")."""
     return f"{c + 0.0:g}"
 
 
@@ -237,12 +256,27 @@ def maximum(*xs: float) -> tuple[float, tuple[float, ...]]:
 
 # --- the op names the engine uses ----------------------------------------------------
 
-ADD, SUB, MUL, DIV, POW = Op("+", add), Op("-", sub), Op("*", mul), Op("/", div), Op("**", power)
-EXP, LOG, SQRT, TANH, SIGMOID = Op("exp", exp), Op("log", log), Op("sqrt", sqrt), Op("tanh", tanh), Op("sigmoid", sigmoid)
-SOFTPLUS, RELU, ABS, HARD_TANH = Op("softplus", softplus), Op("relu", relu), Op("abs", absolute), Op("hard_tanh", hard_tanh)
-PRELU, MAX = Op("prelu", prelu), Op("max", maximum)
-SUM = Op("+", partial(sum_, 0.0))
-DOT, BIASED_DOT = Op("dot", partial(dot, 0.0)), Op("dot", biased_dot)
+ADD = Op("+", add, "d/dx [x + y] = 1; d/dy [x + y] = 1")
+SUB = Op("-", sub, "d/dx [x - y] = 1; d/dy [x - y] = -1")
+MUL = Op("*", mul, "d/dx [x * y] = y; d/dy [x * y] = x")
+DIV = Op("/", div, "d/dx [x / y] = 1/y; d/dy [x / y] = -x/y^2")
+POW = Op("**", power, "d/dx [x ** y] = y x^(y-1); d/dy [x ** y] = x^y log(x)")
+PRELU = Op("prelu", prelu, "d/dx prelu(x, a) = 1 if x > 0, else a; d/da prelu(x, a) = 0 if x > 0, else x")
+EXP = Op("exp", exp, "d/dx exp(x) = exp(x)")
+LOG = Op("log", log, "d/dx log(x) = 1/x")
+SQRT = Op("sqrt", sqrt, "d/dx sqrt(x) = 1 / (2 sqrt(x))")
+TANH = Op("tanh", tanh, "d/dx tanh(x) = 1 - tanh(x)^2")
+SIGMOID = Op("sigmoid", sigmoid, "d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))")
+SOFTPLUS = Op("softplus", softplus, "d/dx softplus(x) = sigmoid(x)")
+RELU = Op("relu", relu, "d/dx relu(x) = 1 if x > 0, else 0")
+ABS = Op("abs", absolute, "d/dx |x| = 1 if x > 0, -1 if x < 0, 0 at 0")
+HARD_TANH = Op("hard_tanh", hard_tanh, "d/dx hard_tanh(x) = 1 if -1 < x < 1, else 0")
+_SUM_FORMULA = "d/dx{i} [x1 + ... + x{n}] = 1"
+_DOT_FORMULA = "d/dw{i} [Σ wj xj] = x{i}; d/dx{i} [Σ wj xj] = w{i}"
+SUM = Op("+", partial(sum_, 0.0), _SUM_FORMULA)
+MAX = Op("max", maximum, "d/dx{i} max(...) = 1 if x{i} is the first largest of {xs}, else 0")
+DOT = Op("dot", partial(dot, 0.0), _DOT_FORMULA)
+BIASED_DOT = Op("dot", biased_dot, f"d/db [b + Σ wj xj] = 1; {_DOT_FORMULA}")
 
 
 @lru_cache(maxsize=4096)
@@ -250,17 +284,19 @@ def with_const(kind: str, c: float) -> Op:
     """The cached op of ``kind`` with the plain number ``c`` bound into its rule (``x + 1`` -> "+1")."""
     if kind == "r**" and not c > 0:
         raise ValueError(f"{_num(c)}**x: a number raised to a Value needs a base > 0, got {c!r}")
-    name, rule = {
-        "+": (f"+{_num(c)}" if c >= 0 else _num(c), add_const),
-        "*": (f"*{_num(c)}", mul_const),
-        "r-": (f"{_num(c)}-x", rsub_const),
-        "/": (f"/{_num(c)}", div_const),
-        "r/": (f"{_num(c)}/x", rdiv_const),
-        "**": (f"**{_num(c)}", pow_const),
-        "r**": (f"{_num(c)}**x", rpow_const),
-        "leaky_relu": ("leaky_relu" if c == 0.01 else f"leaky_relu({_num(c)})", leaky_relu),
-        "elu": ("elu" if c == 1.0 else f"elu({_num(c)})", elu),
-        "sum": (f"+ (start {_num(c)})", sum_),
-        "dot": (f"dot (start {_num(c)})", dot),
+    n = _num(c)
+    name, rule, formula = {
+        "+": (f"+{n}" if c >= 0 else n, add_const, f"d/dx [x + {n}] = 1" if c >= 0 else f"d/dx [x - {_num(-c)}] = 1"),
+        "*": (f"*{n}", mul_const, f"d/dx [{'-x' if c == -1 else n + ' x'}] = {n}"),
+        "r-": (f"{n}-x", rsub_const, f"d/dx [{n} - x] = -1"),
+        "/": (f"/{n}", div_const, f"d/dx [x / {n}] = 1/{n}"),
+        "r/": (f"{n}/x", rdiv_const, f"d/dx [{n}/x] = {_num(-c)}/x^2"),
+        "**": (f"**{n}", pow_const, f"d/dx x^{n} = {n} x^{_num(c - 1)}"),
+        "r**": (f"{n}**x", rpow_const, f"d/dx {n}^x = {n}^x log({n})"),
+        "leaky_relu": ("leaky_relu" if c == 0.01 else f"leaky_relu({n})", leaky_relu,
+                       f"d/dx leaky_relu(x) = 1 if x > 0, else {n}"),
+        "elu": ("elu" if c == 1.0 else f"elu({n})", elu, f"d/dx elu(x) = 1 if x > 0, else {n} exp(x)"),
+        "sum": (f"+ (start {n})", sum_, _SUM_FORMULA),
+        "dot": (f"dot (start {n})", dot, _DOT_FORMULA),
     }[kind]
-    return Op(name, partial(rule, c))
+    return Op(name, partial(rule, c), formula)

@@ -22,11 +22,9 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from . import ops
 from .engine import Value, topological_order
 from .trace import Step, fmt, node_name, trace_backward
 
@@ -39,78 +37,11 @@ class AnswersError(ValueError):
     """An answers file that cannot be read: the message names the file, the line and the problem."""
 
 
-# --- the local derivative rules, as text for hints (the numbers come from ops.py) ------
-
-def _const(c: float) -> str:
-    return f"{c:g}"
-
-
-def _times(c: float) -> str:
-    """``c x`` as the slides write it: ``-x`` for c = -1, ``3 x`` otherwise."""
-    return "-x" if c == -1 else f"{c:g} x"
-
-
-def _signed(c: float) -> str:
-    """``+ 1`` or ``- 3``: a constant as the second operand of a sum."""
-    return f"- {-c:g}" if c < 0 else f"+ {c:g}"
-
-
-# op rule -> (the variable standing for each input, the rule d op / d variable for each input)
-_BINARY_RULES: dict[Callable[..., Any], tuple[tuple[str, str], tuple[str, str]]] = {
-    ops.add: (("x", "y"), ("d/dx [x + y] = 1", "d/dy [x + y] = 1")),
-    ops.sub: (("x", "y"), ("d/dx [x - y] = 1", "d/dy [x - y] = -1")),
-    ops.mul: (("x", "y"), ("d/dx [x * y] = y", "d/dy [x * y] = x")),
-    ops.div: (("x", "y"), ("d/dx [x / y] = 1/y", "d/dy [x / y] = -x/y^2")),
-    ops.power: (("x", "y"), ("d/dx [x ** y] = y x^(y-1)", "d/dy [x ** y] = x^y log(x)")),
-    ops.prelu: (("x", "a"), ("d/dx prelu(x, a) = 1 if x > 0, else a", "d/da prelu(x, a) = 0 if x > 0, else x")),
-}
-_UNARY_RULES: dict[Callable[..., Any], str] = {
-    ops.exp: "d/dx exp(x) = exp(x)",
-    ops.log: "d/dx log(x) = 1/x",
-    ops.sqrt: "d/dx sqrt(x) = 1 / (2 sqrt(x))",
-    ops.tanh: "d/dx tanh(x) = 1 - tanh(x)^2",
-    ops.sigmoid: "d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))",
-    ops.softplus: "d/dx softplus(x) = sigmoid(x)",
-    ops.relu: "d/dx relu(x) = 1 if x > 0, else 0",
-    ops.absolute: "d/dx |x| = 1 if x > 0, -1 if x < 0, 0 at 0",
-    ops.hard_tanh: "d/dx hard_tanh(x) = 1 if -1 < x < 1, else 0",
-}
-_CONST_RULES: dict[Callable[..., Any], Callable[[float], str]] = {
-    ops.add_const: lambda c: f"d/dx [x {_signed(c)}] = 1",
-    ops.mul_const: lambda c: f"d/dx [{_times(c)}] = {_const(c)}",
-    ops.rsub_const: lambda c: f"d/dx [{_const(c)} - x] = -1",
-    ops.div_const: lambda c: f"d/dx [x / {_const(c)}] = 1/{_const(c)}",
-    ops.rdiv_const: lambda c: f"d/dx [{_const(c)}/x] = {_const(-c)}/x^2",
-    ops.pow_const: lambda c: f"d/dx x^{_const(c)} = {_const(c)} x^{_const(c - 1)}",
-    ops.rpow_const: lambda c: f"d/dx {_const(c)}^x = {_const(c)}^x log({_const(c)})",
-    ops.leaky_relu: lambda c: f"d/dx leaky_relu(x) = 1 if x > 0, else {_const(c)}",
-    ops.elu: lambda c: f"d/dx elu(x) = 1 if x > 0, else {_const(c)} exp(x)",
-}
-
+# --- the local derivative rules, as text for hints (each op's ``formula``, from ops.py) ---
 
 def local_rules(node: Value) -> list[tuple[str, str]]:
     """For each input of ``node``: the variable it plays in the op's rule and the rule, e.g. ("x", "d/dx exp(x) = exp(x)")."""
-    rule = node.op.rule if isinstance(node.op, ops.Op) else None
-    func, const = (rule.func, rule.args[0]) if isinstance(rule, partial) else (rule, None)
-    n = len(node.inputs)
-    if func in _BINARY_RULES:
-        names, rules = _BINARY_RULES[func]
-        return list(zip(names, rules))
-    if func in _UNARY_RULES:
-        return [("x", _UNARY_RULES[func])]
-    if func in _CONST_RULES:
-        return [("x", _CONST_RULES[func](const))]
-    if func is ops.sum_:
-        return [(f"x{i}", f"d/dx{i} [x1 + ... + x{n}] = 1") for i in range(1, n + 1)]
-    if func is ops.maximum:
-        names = [f"x{i}" for i in range(1, n + 1)]
-        return [(x, f"d/d{x} max(...) = 1 if {x} is the first largest of {', '.join(names)}, else 0") for x in names]
-    if func in (ops.dot, ops.biased_dot):
-        rules = [("b", "d/db [b + Σ wj xj] = 1")] if func is ops.biased_dot else []
-        for j in range(1, (n - len(rules)) // 2 + 1):
-            rules += [(f"w{j}", f"d/dw{j} [Σ wj xj] = x{j}"), (f"x{j}", f"d/dx{j} [Σ wj xj] = w{j}")]
-        return rules
-    return [(f"x{i}", f"the local gradient of {node.op} with respect to its input {i}") for i in range(1, n + 1)]
+    return [(re.match(r"d/d(\w+)", rule)[1], rule) for rule in node.op.formulas(len(node.inputs))]
 
 
 # --- questions and answers ---------------------------------------------------------------
