@@ -100,8 +100,9 @@ def build(path: Path) -> Path:
             count += 1
             cell.outputs, cell.execution_count = outputs, count
             if reply["status"] != "ok":
+                printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
                 trace = "\n".join(reply.get("traceback", []))
-                raise RuntimeError(f"{stem}: cell {count} failed:\n{cell.source}\n{trace}")
+                raise RuntimeError(f"{stem}: cell {count} failed:\n{cell.source}\n{printed}{trace}")
             if cell.source.startswith(IMAGE_MARK):
                 save_image(cell, ROOT / cell.source.splitlines()[0][len(IMAGE_MARK):].strip())
     finally:

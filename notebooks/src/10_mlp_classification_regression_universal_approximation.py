@@ -1,0 +1,181 @@
+# %% [markdown]
+# # 10 · MLPs at work: classification, regression, decision boundaries, universal approximation
+#
+# **What this teaches.** A multilayer perceptron trained end to end. For classification the
+# last layer gives one score (logit) per class; softmax turns them into probabilities, the loss
+# is the cross-entropy −log p(y | x), and the prediction is the argmax. For regression the output
+# is linear and the loss is squared (L2) or absolute (L1) error. On 2-D data the trained network's
+# decision boundary can be drawn ("neural network at work"), and one hidden layer with enough
+# units fits a continuous function as closely as we like (universal approximation).
+#
+# **Lectures.** `002` (Landwehr): "Multilayer Perceptron" (classification MLP with softmax
+# output), "Recap: Linear Classification" (prediction = most probable class = highest score),
+# "Cross-Entropy Loss for Training", "Neural Networks For Regression" (linear output, ℓ1 or ℓ2
+# loss). `004` (Deep Learning 1, lecture 2), Part 5 "Neural Network at Work" (the decision
+# boundary after enough iterations). Universal approximation: `001` (Trivedi & Kondor),
+# "Universality" (Cybenko 1989: one hidden layer with a squashing nonlinearity and a linear
+# output approximates any continuous function on a compact domain), `003` (Bießmann),
+# "Universal Approximation Theorem", and `000` (Leibe), "Multi-Layer Perceptrons".
+#
+# LECTURES.md rows 15, 16 and 17.
+
+# %%
+%matplotlib inline
+import math
+import warnings
+
+import matplotlib.pyplot as plt
+
+from microgradnet import (MLP, Adam, cross_entropy, evaluate, fit, make_blobs, make_moons, make_sine, no_grad,
+                          plot_decision_boundary, predict)
+
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
+
+# %% [markdown]
+# ## Classification: softmax output, cross-entropy loss, argmax prediction
+#
+# Three overlapping Gaussian blobs, 150 points. `MLP(2, [16, 3])`: 16 ReLU hidden units and 3
+# linear outputs, the class scores v = W₂z₁ + b₂. `fit(..., loss="cross_entropy")` applies the
+# softmax inside the loss (log-sum-exp, notebook 8).
+
+# %%
+X, y = make_blobs(150, centers=3, std=0.8, seed=0)
+classifier = MLP(2, [16, 3], activation="relu", seed=0)
+history = fit(classifier, X, y, loss="cross_entropy", epochs=100, lr=0.1, progress=False, compile=True)
+# NBVAL_CHECK_OUTPUT
+print(f"after {len(history)} epochs: loss {history.loss[-1]:.3f}, training accuracy {history.accuracy[-1]:.0%}")
+assert history.accuracy[-1] > 0.9 and history.loss[-1] < 0.5 * history.loss[0]
+
+# %% [markdown]
+# For one point: the three scores, their softmax (exponentiate, divide by the sum), the loss of
+# its label −log p(y | x), and the prediction: the most probable class, which is the class with
+# the highest score.
+
+# %%
+x, label = X[0], y[0]
+with no_grad():
+    scores = [s.data for s in classifier(x)]
+exps = [math.exp(s) for s in scores]
+probabilities = [e / sum(exps) for e in exps]
+loss = cross_entropy([scores], [label]).data
+# NBVAL_CHECK_OUTPUT
+print(f"x = [{x[0]:.2f}, {x[1]:.2f}], label {label}")
+print("scores v        =", [round(s, 3) for s in scores])
+print("softmax(v)      =", [round(p, 3) for p in probabilities])
+print(f"-log p(y = {label} | x) = {loss:.4f}")
+print("argmax          =", probabilities.index(max(probabilities)))
+
+# %%
+assert math.isclose(sum(probabilities), 1.0) and math.isclose(loss, -math.log(probabilities[label]), rel_tol=1e-12)
+assert probabilities.index(max(probabilities)) == scores.index(max(scores)) == predict(classifier, [x])[0]
+assert evaluate(classifier, X, y, loss="cross_entropy")["accuracy"] == sum(
+    p == t for p, t in zip(predict(classifier, X), y)) / len(y)
+plot_decision_boundary(classifier, X, y)
+plt.show()
+
+# %% [markdown]
+# ## Regression: linear output, squared or absolute loss
+#
+# Drop the softmax and keep one linear output: f_θ(x) ∈ ℝ. Train it on noisy samples of sin x in
+# which four points are outliers (+3), once with the squared loss (L2) and once with the absolute
+# loss (L1). Squared errors let the outliers pull the curve; absolute errors barely notice them.
+
+# %%
+X, y = make_sine(40, noise=0.1, seed=0)
+for i in (5, 12, 20, 31):
+    y[i] += 3.0
+regressors = {}
+for loss_name in ("mse", "mae"):
+    model = MLP(1, [10, 1], activation="tanh", output_activation="linear", seed=0)
+    fit(model, X, y, loss=loss_name, epochs=800, optimizer=Adam(model.parameters(), lr=0.02), progress=False,
+        compile=True)
+    regressors[loss_name] = model
+
+grid = [[-math.pi + 2 * math.pi * i / 200] for i in range(201)]
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.scatter([x[0] for x in X], y, color="black", s=15, label="data (4 outliers)", zorder=3)
+ax.plot([x[0] for x in grid], [math.sin(x[0]) for x in grid], color="gray", linestyle=":", label="sin x")
+errors = {}
+with no_grad():
+    for loss_name, model in regressors.items():
+        ax.plot([x[0] for x in grid], [model(x).data for x in grid], label=f"MLP trained with {loss_name}")
+        errors[loss_name] = max(abs(model(x).data - math.sin(x[0])) for x in grid)
+ax.set_title("regression with an MLP: L2 vs L1 loss")
+ax.legend(fontsize="small")
+plt.show()
+# NBVAL_CHECK_OUTPUT
+print(f"largest distance from sin x: mse {errors['mse']:.1f}, mae {errors['mae']:.1f}")
+assert errors["mae"] < 0.2 < 1.0 < errors["mse"]
+
+# %% [markdown]
+# ## Neural network at work: the decision boundary
+#
+# micrograd's demo, as in the lecture: two interleaving moons (not linearly separable),
+# `MLP(2, [16, 16, 1])` with ReLUs, hinge loss plus 1e-4·L2, full-batch gradient descent with the
+# learning rate decaying from 1.0 to 0.1. The boundary after 1, 5 and 20 epochs…
+
+# %%
+X, y = make_moons(100, noise=0.1, seed=0)
+network = MLP(2, [16, 16, 1], activation="relu", seed=1)
+EPOCHS = 100
+
+
+def schedule(epoch):
+    return 1.0 - 0.9 * epoch / EPOCHS
+
+
+done = 0
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+for ax, until in zip(axes, (1, 5, 20)):
+    fit(network, X, y, loss="hinge", epochs=until - done, l2=1e-4, lr_schedule=lambda k, start=done: schedule(start + k),
+        progress=False, compile=True)
+    done = until
+    plot_decision_boundary(network, X, y, ax=ax, resolution=60)
+    accuracy = evaluate(network, X, y)["accuracy"]
+    ax.set_title(f"after {until} epoch{'s' if until > 1 else ''}: training accuracy {accuracy:.0%}")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# … and after 100, when every point is on the correct side (like the perceptron, but although the
+# data are not linearly separable):
+
+# %%
+# README image: docs/decision_boundary.png
+history = fit(network, X, y, loss="hinge", epochs=EPOCHS - done, l2=1e-4,
+              lr_schedule=lambda k: schedule(done + k), progress=False, compile=True)
+ax = plot_decision_boundary(network, X, y)
+ax.set_title("MLP(2, [16, 16, 1]) on two moons after 100 epochs")
+plt.show()
+final = evaluate(network, X, y)
+# NBVAL_CHECK_OUTPUT
+print(f"training accuracy {final['accuracy']:.0%}")
+assert final["accuracy"] == 1.0
+
+# %% [markdown]
+# ## Universal approximation: one hidden layer fits a continuous function
+#
+# f(x) = Σ_j w_j tanh(a_j x + c_j) + b, one hidden layer of tanh units and a linear output, fit to
+# sin x on [−π, π]. With one unit the best it can do is a single S-curve; with more units the
+# largest error shrinks.
+
+# %%
+X, y = make_sine(50)
+fits = {}
+for width in (1, 3, 5, 10):
+    model = MLP(1, [width, 1], activation="tanh", output_activation="linear", seed=0)
+    fit(model, X, y, loss="mse", epochs=1500, optimizer=Adam(model.parameters(), lr=0.02), progress=False,
+        compile=True)
+    with no_grad():
+        curve = [model(x).data for x in grid]
+    fits[width] = (curve, max(abs(c - math.sin(x[0])) for c, x in zip(curve, grid)))
+
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.plot([x[0] for x in grid], [math.sin(x[0]) for x in grid], color="black", linewidth=4, alpha=0.25, label="sin x")
+for width, (curve, error) in fits.items():
+    ax.plot([x[0] for x in grid], curve, label=f"{width} hidden unit{'s' if width > 1 else ''}: max error {error:.3f}")
+ax.set_title("one hidden layer of tanh units fitting sin x")
+ax.legend(fontsize="small")
+plt.show()
+errors = [error for _, error in fits.values()]
+assert errors[0] > 0.5 and errors[-1] < 0.05 and errors == sorted(errors, reverse=True)
