@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib
 
@@ -12,7 +13,7 @@ import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 
-from microgradnet import MLP  # noqa: E402
+from microgradnet import MLP, no_grad  # noqa: E402
 from microgradnet.data import make_blobs, make_moons  # noqa: E402
 from microgradnet.train import History, fit, predict  # noqa: E402
 from microgradnet.plot import ACTIVATIONS, plot_activation, plot_decision_boundary, plot_history  # noqa: E402
@@ -46,20 +47,74 @@ def test_decision_boundary_fills_predicted_regions_and_draws_the_points() -> Non
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
 
 
+def spy_on_contourf(ax: Axes) -> list[tuple[tuple, dict]]:
+    """The (args, kwargs) of each ``ax.contourf`` call, which still draws."""
+    drawn = []
+    contourf = ax.contourf
+    ax.contourf = lambda *args, **kwargs: drawn.append((args, kwargs)) or contourf(*args, **kwargs)
+    return drawn
+
+
 def test_decision_boundary_regions_are_the_models_predictions() -> None:
     X, y = make_moons(20, seed=1)
     model = MLP(2, [4, 1], seed=0)
     fit(model, X, y, epochs=20, lr=0.2, progress=False)
     _, ax = plt.subplots()
-    drawn = []
-    contourf = ax.contourf
-    ax.contourf = lambda *args, **kwargs: drawn.append(args) or contourf(*args, **kwargs)
+    drawn = spy_on_contourf(ax)
     plot_decision_boundary(model, X, y, ax=ax, resolution=7)
-    grid1, grid2, classes = drawn[0]
+    (grid1, grid2, scores), kwargs = drawn[0]
     assert len(grid1) == len(grid2) == 7
+    classes = [[int(score > 0) for score in row] for row in scores]  # one output: filled from the score, split at 0
     assert classes == [predict(model, [[a, b] for a in grid1]) for b in grid2]
     assert {c for row in classes for c in row} == {0, 1}  # the boundary crosses the plotted area
     assert model.training  # predicted in eval mode, then put back in the mode it was in
+    with no_grad():
+        assert scores == [[model([a, b]).data for a in grid1] for b in grid2]
+    low, zero, high = kwargs["levels"]
+    assert zero == 0.0 and low < min(map(min, scores)) and high > max(map(max, scores))
+
+
+def test_one_output_boundary_is_the_score_zero_contour() -> None:
+    X, y = make_moons(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    fit(model, X, y, loss="hinge", epochs=30, lr=0.5, progress=False)
+    ax = plot_decision_boundary(model, X, y, resolution=30)
+    sets = [a for a in ax.get_children() if isinstance(a, ContourSet)]
+    fills, lines = [s for s in sets if s.filled], [s for s in sets if not s.filled]
+    assert len(fills) == 1 and len(fills[0].levels) == 3 and fills[0].levels[1] == 0.0
+    assert len(lines) == 1 and list(lines[0].levels) == [0.0] and lines[0].colors == "black"
+    vertices = [point for segment in lines[0].allsegs[0] for point in segment]
+    assert len(vertices) > 10
+    with no_grad():
+        on_line = [abs(model(list(point)).data) for point in vertices]
+        spread = max(abs(model(x).data) for x in X)
+    assert max(on_line) < 0.05 * spread  # the line is where the score is 0, up to the grid's linear interpolation
+
+
+def test_one_output_that_never_crosses_zero_fills_one_class_and_draws_no_line() -> None:
+    X, y = make_moons(10)
+    for bias in (0.0, math.nan):
+        model = MLP(2, [1], seed=0)
+        for p in model.parameters():
+            p.data = bias
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ax = plot_decision_boundary(model, X, y, resolution=5)
+        sets = [a for a in ax.get_children() if isinstance(a, ContourSet)]
+        assert len(sets) == 1 and sets[0].filled and list(sets[0].levels) == [-1.0, 0.0, 1.0]
+
+
+def test_several_outputs_fill_the_argmax_regions() -> None:
+    X, y = make_blobs(30, centers=3, seed=0)
+    model = MLP(2, [6, 3], seed=0)
+    fit(model, X, y, loss="cross_entropy", epochs=10, lr=0.2, progress=False)
+    _, ax = plt.subplots()
+    drawn = spy_on_contourf(ax)
+    plot_decision_boundary(model, X, y, ax=ax, resolution=9)
+    (grid1, grid2, classes), kwargs = drawn[0]
+    assert classes == [predict(model, [[a, b] for a in grid1]) for b in grid2]
+    assert {c for row in classes for c in row} == {0, 1, 2} and kwargs["levels"] == [-0.5, 0.5, 1.5, 2.5]
+    assert not [a for a in ax.get_children() if isinstance(a, ContourSet) and not a.filled]
 
 
 def test_decision_boundary_on_given_axes_and_bad_input() -> None:

@@ -5,12 +5,13 @@ draws on ``ax`` (a new figure when None) and returns the Axes.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .engine import Value
+from .engine import Value, no_grad
 from .engine import max as value_max
 from .functional import grad
-from .train import History, Model, predict
+from .train import History, Model
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,8 +37,9 @@ def plot_decision_boundary(
 ) -> Axes:
     """Color the plane by the class ``model`` predicts (score > 0 or argmax) and draw the points of ``(X, y)`` on it.
 
-    The grid is ``resolution`` x ``resolution`` points over the data's range plus a margin, classified by
-    ``train.predict`` (eval mode, no graph).
+    The grid is ``resolution`` x ``resolution`` points over the data's range plus a margin, evaluated in eval
+    mode without a graph. A one-output model's regions are filled from its continuous score, so the boundary
+    is the smooth contour score = 0 (drawn as a thin black line); several outputs fill the argmax regions.
     """
     if not X or any(len(x) != 2 for x in X):
         raise ValueError("plot_decision_boundary: expected 2-D points (a non-empty list of [x1, x2])")
@@ -51,11 +53,25 @@ def plot_decision_boundary(
     low1, high1, low2, high2 = min(x1s) - margin1, max(x1s) + margin1, min(x2s) - margin2, max(x2s) + margin2
     grid1 = [low1 + (high1 - low1) * i / (resolution - 1) for i in range(resolution)]
     grid2 = [low2 + (high2 - low2) * j / (resolution - 1) for j in range(resolution)]
-    predicted = predict(model, [[a, b] for b in grid2 for a in grid1])
-    classes = [predicted[j * resolution:(j + 1) * resolution] for j in range(resolution)]
+    outputs = _outputs(model, [[a, b] for b in grid2 for a in grid1])
+    one_output = isinstance(outputs[0], float)
+    if one_output:  # class 1 where the score is > 0, as train.predict
+        predicted = [int(score > 0) for score in outputs]
+        finite = [score for score in outputs if math.isfinite(score)]  # NaN and inf points are left unfilled
+        low, high = min([*finite, 0.0]), max([*finite, 0.0])
+        field = outputs
+    else:  # the argmax, the first on ties, as train.predict
+        predicted = [scores.index(max(scores)) for scores in outputs]
+        field = predicted
+    rows = [field[j * resolution:(j + 1) * resolution] for j in range(resolution)]
     k = max([*y, *predicted, 1]) + 1
     colors = _class_colors(k)
-    ax.contourf(grid1, grid2, classes, levels=[c - 0.5 for c in range(k + 1)], colors=colors, alpha=0.3)
+    if one_output:
+        ax.contourf(grid1, grid2, rows, levels=[low - 1.0, 0.0, high + 1.0], colors=colors[:2], alpha=0.3)
+        if low < 0.0 < high:
+            ax.contour(grid1, grid2, rows, levels=[0.0], colors="black", linewidths=0.8)
+    else:
+        ax.contourf(grid1, grid2, rows, levels=[c - 0.5 for c in range(k + 1)], colors=colors, alpha=0.3)
     for c in range(k):
         members = [x for x, label in zip(X, y) if label == c]
         if members:
@@ -68,6 +84,22 @@ def plot_decision_boundary(
     ax.set_title("decision boundary")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def _outputs(model: Model, points: list[list[float]]) -> list[float] | list[list[float]]:
+    """``model``'s outputs at ``points`` as floats (a list per point for several outputs): in eval mode, no graph,
+    then back to the mode the model was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            outputs = [model(point) for point in points]
+    finally:
+        if was_training:
+            model.train()
+    if isinstance(outputs[0], Value):
+        return [output.data for output in outputs]
+    return [[o.data for o in output] for output in outputs]
 
 
 def plot_history(history: History, ax: Axes | None = None) -> Axes:
