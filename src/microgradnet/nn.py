@@ -21,7 +21,7 @@ Seed = Union[int, random.Random, None]
 Inputs = Sequence[Union[Value, float]]
 
 # activation name -> Value -> Value ("linear" adds no node; "prelu" needs the neuron's slope)
-_ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
+ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
     "relu": Value.relu,
     "leaky_relu": Value.leaky_relu,
@@ -32,7 +32,7 @@ _ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
     "abs": Value.abs,
     "hard_tanh": Value.hard_tanh,
 }
-ACTIVATIONS = (*_ACTIVATION_FUNCTIONS, "prelu")
+ACTIVATIONS = (*ACTIVATION_FUNCTIONS, "prelu")
 MLP_ACTIVATIONS = (*ACTIVATIONS, "maxout")
 
 # rectifiers pass about half of their input's second moment, so they get He init; the rest get Xavier
@@ -251,7 +251,7 @@ class Neuron(Module):
         self.w = [Value(rng.gauss(0.0, std), f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.slope = Value(0.25, "a") if activation == "prelu" else None
-        self._function = _ACTIVATION_FUNCTIONS.get(activation)
+        self._function = ACTIVATION_FUNCTIONS.get(activation)
 
     def __call__(self, x: Inputs) -> Value:
         """The neuron's output for inputs ``x``."""

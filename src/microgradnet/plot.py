@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from .engine import Value, no_grad
+from .engine import Value
 from .engine import max as value_max
 from .functional import grad
-from .train import History, Model
+from .nn import ACTIVATION_FUNCTIONS
+from .train import History, Model, scores
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,7 +54,7 @@ def plot_decision_boundary(
     low1, high1, low2, high2 = min(x1s) - margin1, max(x1s) + margin1, min(x2s) - margin2, max(x2s) + margin2
     grid1 = [low1 + (high1 - low1) * i / (resolution - 1) for i in range(resolution)]
     grid2 = [low2 + (high2 - low2) * j / (resolution - 1) for j in range(resolution)]
-    outputs = _outputs(model, [[a, b] for b in grid2 for a in grid1])
+    outputs = scores(model, [[a, b] for b in grid2 for a in grid1])
     one_output = isinstance(outputs[0], float)
     if one_output:  # class 1 where the score is > 0, as train.predict
         predicted = [int(score > 0) for score in outputs]
@@ -84,22 +85,6 @@ def plot_decision_boundary(
     ax.set_title("decision boundary")
     ax.legend(loc="best", fontsize="small")
     return ax
-
-
-def _outputs(model: Model, points: list[list[float]]) -> list[float] | list[list[float]]:
-    """``model``'s outputs at ``points`` as floats (a list per point for several outputs): in eval mode, no graph,
-    then back to the mode the model was in."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            outputs = [model(point) for point in points]
-    finally:
-        if was_training:
-            model.train()
-    if isinstance(outputs[0], Value):
-        return [output.data for output in outputs]
-    return [[o.data for o in output] for output in outputs]
 
 
 def plot_history(history: History, ax: Axes | None = None) -> Axes:
@@ -133,15 +118,7 @@ PRELU_SLOPE = 0.25
 MAXOUT_PIECES = ((-0.5, -1.0), (0.5, 0.0), (2.0, -3.0))
 
 ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
-    "linear": lambda x: x,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "abs": Value.abs,
-    "hard_tanh": Value.hard_tanh,
+    **{name: function or (lambda x: x) for name, function in ACTIVATION_FUNCTIONS.items()},
     "prelu": lambda x: x.prelu(Value(PRELU_SLOPE)),
     "maxout": lambda x: value_max([w * x + b for w, b in MAXOUT_PIECES]),
 }

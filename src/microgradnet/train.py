@@ -159,10 +159,18 @@ def _inference(model: Model) -> Iterator[None]:
             model.train()
 
 
+def scores(model: Model, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
+    """``model``'s outputs for ``X`` as numbers (a list per sample for several outputs); in eval mode, no graph."""
+    with _inference(model):
+        outputs = [model(x) for x in X]
+    if outputs and not isinstance(outputs[0], Value):
+        return [[o.data for o in output] for output in outputs]
+    return [output.data for output in outputs]
+
+
 def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:
     """Class labels for ``X``: score > 0 for a one-output model, else the argmax; in eval mode, no graph."""
-    with _inference(model):
-        return [_predicted_class(model(x)) for x in X]
+    return [_predicted_class(s) for s in scores(model, X)]
 
 
 def evaluate(
