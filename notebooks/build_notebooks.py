@@ -1,11 +1,13 @@
 """Build the lecture notebooks from their sources in ``notebooks/src/``, run them, and store the outputs.
 
 Each source is a Python file in the "percent" format: ``# %%`` starts a code cell and
-``# %% [markdown]`` a markdown cell (its lines written as ``# text``). The notebook is written
-next to this script, executed cell by cell in a fresh kernel, and saved with its outputs, so it
-reads well on a repository page (memory addresses in default reprs are dropped, so a rebuild
-changes only what really changed). A code cell whose first line is ``# README image: PATH`` also
-writes its first PNG output to ``PATH`` (relative to the repository root).
+``# %% [markdown]`` a markdown cell (its lines written as ``# text``); IPython magics are
+commented out (``# %matplotlib inline``), so the sources stay valid Python. The notebook is
+written next to this script, executed cell by cell in a fresh kernel, and saved with its
+outputs, so it reads well on a repository page (memory addresses in default reprs are dropped,
+so a rebuild changes only what really changed). A code cell whose first line is
+``# README image: PATH`` also writes its first PNG output to ``PATH`` (relative to the
+repository root).
 
 Usage: ``python notebooks/build_notebooks.py [NAME ...]`` (default: every source).
 """
@@ -27,6 +29,7 @@ ROOT = HERE.parent
 SOURCES = HERE / "src"
 IMAGE_MARK = "# README image: "
 CELL_TIMEOUT = 600  # seconds without any output before a cell counts as stuck
+MAGIC = re.compile(r"^# (%[a-z]\w*.*)$")  # "# %matplotlib inline" in a source is the magic in its notebook
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # default reprs (<... object at 0x7f...>) differ on every run
 
 
@@ -42,7 +45,7 @@ def parse(source: str) -> list[tuple[str, str]]:
         elif cells[-1][0] == "markdown":
             cells[-1][1].append(line[2:] if line.startswith("# ") else line.lstrip("#"))
         else:
-            cells[-1][1].append(line)
+            cells[-1][1].append(MAGIC.sub(r"\1", line))
     return [(kind, "\n".join(lines).strip("\n")) for kind, lines in cells]
 
 

@@ -22,7 +22,7 @@
 # LECTURES.md rows 5 and 6. The path counting lives in `microgradnet.analysis`.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import struct
 

@@ -15,7 +15,7 @@
 # LECTURES.md row 9.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import random
 
 import matplotlib.pyplot as plt

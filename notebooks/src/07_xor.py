@@ -15,7 +15,7 @@
 # LECTURES.md row 10.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 from fractions import Fraction
 
 import matplotlib.pyplot as plt

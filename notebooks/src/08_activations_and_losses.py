@@ -20,7 +20,7 @@
 # LECTURES.md rows 11 and 12.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import warnings
 

@@ -15,7 +15,7 @@
 # LECTURES.md rows 13 and 14.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import random
 import warnings

@@ -20,7 +20,7 @@
 # LECTURES.md rows 15, 16 and 17.
 
 # %%
-%matplotlib inline
+# %matplotlib inline
 import math
 import warnings
 
