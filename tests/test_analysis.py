@@ -84,7 +84,8 @@ def test_unrelated_leaf_root_itself_and_an_inner_node() -> None:
     x, y, other = Value(0.5, "x"), Value(-1.5, "y"), Value(4.0, "other")
     h = (x * y).tanh()
     f = h * x + h.exp()
-    assert (count_paths(f, other), enumerate_paths(f, other), path_sum_grad(f, other)) == (0, [], 0)
+    assert (count_paths(f, other), enumerate_paths(f, other), path_sum_grad(f, other)) == (0, [], 0.0)
+    assert isinstance(path_sum_grad(f, other), float)
     assert count_paths(f, f) == 1 and enumerate_paths(f, f)[0].nodes == (f,) and path_sum_grad(f, f) == 1.0
     assert count_paths(f, h) == 2
     f.backward()

@@ -149,7 +149,7 @@ def path_sum_grad(root: Value, leaf: Value, max_paths: int = DEFAULT_MAX_PATHS) 
     Exponential in depth for layered graphs, hence ``max_paths`` (ValueError beyond it); equals
     the ``.grad`` that ``root.backward()`` gives ``leaf`` up to rounding. Leaves every ``.grad`` alone.
     """
-    return sum(path.product for path in _checked_paths(root, leaf, max_paths, "path_sum_grad"))
+    return sum((path.product for path in _checked_paths(root, leaf, max_paths, "path_sum_grad")), 0.0)
 
 
 def diamond(depth: int, x: Value | float = 0.5) -> Diamond:
