@@ -9,7 +9,7 @@
 #    partial sums (the δ's) and touches every edge once, *linear* in the size of the graph. Both
 #    give the same number.
 # 2. **Numerical differentiation.** Finite differences need a forward pass per parameter (two for
-#    central differences) and only work in float64; they remain the unit test for backprop.
+#    central differences) and need float64; they remain the unit test for backprop.
 #
 # **Lectures.** `000` (Leibe), "Obtaining the Gradients": "Approach 1: Naive Analytical
 # Differentiation" (the total derivative sums over all paths; "with increasing depth, there will

@@ -72,7 +72,7 @@ assert math.isclose(weight.grad, 2 * 0.01 * 3.0)  # d/dθ λθ² = 2λθ
 
 # %% [markdown]
 # With λ = 0.01 the weights stay smaller and the fit smoother; the validation loss at the end of
-# training is much lower than without the penalty:
+# training is lower than without the penalty:
 
 # %%
 decayed, decayed_history = train(l2=0.01)
