@@ -255,7 +255,10 @@ def fit(
         _check_outputs("fit", loss, model(X[0]))
         compiled = compile_loss(model, batch_losses)
 
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
+    else:
+        from tqdm import tqdm  # disabled below; tqdm.auto would still warn in a kernel without ipywidgets
 
     rng = random.Random(seed)
     history = History()

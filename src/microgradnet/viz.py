@@ -6,6 +6,7 @@ Without Graphviz's ``dot`` program, drawings still build and fall back to their 
 """
 from __future__ import annotations
 
+import functools
 import html
 import warnings
 from functools import lru_cache
@@ -324,12 +325,17 @@ def _row(caption: str, x: float | None, ink: str) -> str:
 
 
 @lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def _drawing_class() -> type:
     """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
     import graphviz
 
     class Drawing(graphviz.Digraph):
         """A Digraph that shows its DOT source, with a one-line warning, when ``dot`` is missing."""
+
+        def __repr__(self) -> str:
+            nodes = sum(1 for line in self.body if "->" not in line and not line.lstrip().startswith("graph"))
+            return f"<microgradnet drawing: {nodes} graph nodes>"
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
             try:
