@@ -334,7 +334,7 @@ def _drawing_class() -> type:
         """A Digraph that shows its DOT source, with a one-line warning, when ``dot`` is missing."""
 
         def __repr__(self) -> str:
-            nodes = sum(1 for line in self.body if "->" not in line and not line.lstrip().startswith("graph"))
+            nodes = sum(1 for line in self.body if line.startswith("\tv") and "->" not in line)
             return f"<microgradnet drawing: {nodes} graph nodes>"
 
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
