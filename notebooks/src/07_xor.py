@@ -20,11 +20,7 @@ from fractions import Fraction
 
 import matplotlib.pyplot as plt
 
-import warnings
-
 from microgradnet import MLP, Value, fit, gradient_descent, make_xor, mse, no_grad
-
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
 
 X, y = make_xor()  # the four corners of the truth table
 # NBVAL_CHECK_OUTPUT

@@ -22,7 +22,6 @@
 # %%
 # %matplotlib inline
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 
@@ -30,7 +29,6 @@ from microgradnet import (Maxout, Neuron, Value, binary_cross_entropy, cross_ent
                           mse, no_grad, plot_activation)
 from microgradnet import max as value_max
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
 
 # %% [markdown]
 # ## The activations and their derivatives

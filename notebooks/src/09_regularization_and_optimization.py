@@ -18,7 +18,6 @@
 # %matplotlib inline
 import math
 import random
-import warnings
 
 import matplotlib.pyplot as plt
 
@@ -26,7 +25,6 @@ from microgradnet import (MLP, SGD, ConvergenceError, Dropout, Neuron, Value, bi
                           gradient_descent, l1_penalty, l2_penalty, make_blobs, make_sine, mse, no_grad,
                           plot_history, train_test_split)
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
 
 # %% [markdown]
 # ## An overfitting problem

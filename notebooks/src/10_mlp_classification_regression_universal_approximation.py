@@ -22,14 +22,12 @@
 # %%
 # %matplotlib inline
 import math
-import warnings
 
 import matplotlib.pyplot as plt
 
 from microgradnet import (MLP, Adam, cross_entropy, evaluate, fit, make_blobs, make_moons, make_sine, no_grad,
                           plot_decision_boundary, predict)
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets; bars are off here
 
 # %% [markdown]
 # ## Classification: softmax output, cross-entropy loss, argmax prediction
