@@ -91,6 +91,23 @@ def test_one_output_boundary_is_the_score_zero_contour() -> None:
     assert max(on_line) < 0.05 * spread  # the line is where the score is 0, up to the grid's linear interpolation
 
 
+def test_one_output_with_plus_minus_one_labels_draws_every_point_in_its_class_color() -> None:
+    # fit and hinge take labels -1/+1 as well as 0/1; the -1 points were once left off the plot
+    X, y = make_moons(20, seed=1)
+    signed = [2 * t - 1 for t in y]
+    model = MLP(2, [4, 1], seed=0)
+    fit(model, X, signed, epochs=20, lr=0.2, progress=False)
+    points = {c.get_label(): c for c in plot_decision_boundary(model, X, signed, resolution=5).collections
+              if c.get_label().startswith("class")}
+    zero_one = {c.get_label(): c for c in plot_decision_boundary(model, X, y, resolution=5).collections
+                if c.get_label().startswith("class")}
+    assert list(points) == ["class -1", "class 1"] and list(zero_one) == ["class 0", "class 1"]
+    for signed_label, label in (("class -1", "class 0"), ("class 1", "class 1")):
+        assert points[signed_label].get_offsets().tolist() == zero_one[label].get_offsets().tolist()
+        assert (points[signed_label].get_facecolor() == zero_one[label].get_facecolor()).all()
+    assert sum(len(c.get_offsets()) for c in points.values()) == 20
+
+
 def test_one_output_that_never_crosses_zero_fills_one_class_and_draws_no_line() -> None:
     X, y = make_moons(10)
     for bias in (0.0, math.nan):

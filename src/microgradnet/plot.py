@@ -12,7 +12,7 @@ from .engine import Value
 from .engine import max as value_max
 from .functional import grad
 from .nn import ACTIVATION_FUNCTIONS
-from .train import History, Model, scores
+from .train import History, Model, predicted_class, scores, true_class
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -56,16 +56,16 @@ def plot_decision_boundary(
     grid2 = [low2 + (high2 - low2) * j / (resolution - 1) for j in range(resolution)]
     outputs = scores(model, [[a, b] for b in grid2 for a in grid1])
     one_output = isinstance(outputs[0], float)
-    if one_output:  # class 1 where the score is > 0, as train.predict
-        predicted = [int(score > 0) for score in outputs]
+    predicted = [predicted_class(output) for output in outputs]  # as train.predict
+    if one_output:
         finite = [score for score in outputs if math.isfinite(score)]  # NaN and inf points are left unfilled
         low, high = min([*finite, 0.0]), max([*finite, 0.0])
         field = outputs
-    else:  # the argmax, the first on ties, as train.predict
-        predicted = [scores.index(max(scores)) for scores in outputs]
+    else:
         field = predicted
     rows = [field[j * resolution:(j + 1) * resolution] for j in range(resolution)]
-    k = max([*y, *predicted, 1]) + 1
+    classes = [true_class(label, one_output) for label in y]  # one output: labels -1/+1 as well as 0/1
+    k = max([*classes, *predicted, 1]) + 1
     colors = _class_colors(k)
     if one_output:
         ax.contourf(grid1, grid2, rows, levels=[low - 1.0, 0.0, high + 1.0], colors=colors[:2], alpha=0.3)
@@ -73,11 +73,10 @@ def plot_decision_boundary(
             ax.contour(grid1, grid2, rows, levels=[0.0], colors="black", linewidths=0.8)
     else:
         ax.contourf(grid1, grid2, rows, levels=[c - 0.5 for c in range(k + 1)], colors=colors, alpha=0.3)
-    for c in range(k):
-        members = [x for x, label in zip(X, y) if label == c]
-        if members:
-            ax.scatter([m[0] for m in members], [m[1] for m in members], color=colors[c], edgecolors="black",
-                       linewidths=0.5, s=30, label=f"class {c}")
+    for label in sorted(set(y)):
+        members = [x for x, t in zip(X, y) if t == label]
+        ax.scatter([m[0] for m in members], [m[1] for m in members], color=colors[true_class(label, one_output)],
+                   edgecolors="black", linewidths=0.5, s=30, label=f"class {label}")
     ax.set_xlim(low1, high1)
     ax.set_ylim(low2, high2)
     ax.set_xlabel("$x_1$")

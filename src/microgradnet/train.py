@@ -124,7 +124,7 @@ def _check_outputs(where: str, loss: str | LossFn, output: Output) -> None:
         raise ValueError(f"{where}: loss 'cross_entropy' needs a model with one output per class, got one output")
 
 
-def _predicted_class(output: Output | float | Sequence[float]) -> int:
+def predicted_class(output: Output | float | Sequence[float]) -> int:
     """One output: class 1 if the score is > 0, else 0; several outputs: the argmax (first on ties).
     Values, or plain numbers (a replayed tape's, ``fit(compile=True)``)."""
     if not isinstance(output, (list, tuple)):
@@ -137,13 +137,13 @@ def _number(output: Value | float) -> float:
     return output.data if isinstance(output, Value) else output
 
 
-def _true_class(label: Any, one_output: bool) -> int:
+def true_class(label: Any, one_output: bool) -> int:
     """The class of a label: with one output, labels 0/1 and -1/+1 both mean negative/positive."""
     return (1 if label > 0 else 0) if one_output else int(label)
 
 
 def _correct(outputs: list[Output], labels: list) -> int:
-    return sum(_predicted_class(o) == _true_class(t, not isinstance(o, (list, tuple))) for o, t in zip(outputs, labels))
+    return sum(predicted_class(o) == true_class(t, not isinstance(o, (list, tuple))) for o, t in zip(outputs, labels))
 
 
 @contextmanager
@@ -170,7 +170,7 @@ def scores(model: Model, X: Sequence[Sequence[float]]) -> list[float] | list[lis
 
 def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:
     """Class labels for ``X``: score > 0 for a one-output model, else the argmax; in eval mode, no graph."""
-    return [_predicted_class(s) for s in scores(model, X)]
+    return [predicted_class(s) for s in scores(model, X)]
 
 
 def evaluate(
