@@ -6,7 +6,6 @@ Without Graphviz's ``dot`` program, drawings still build and fall back to their 
 """
 from __future__ import annotations
 
-import functools
 import html
 import warnings
 from functools import lru_cache
@@ -325,7 +324,6 @@ def _row(caption: str, x: float | None, ink: str) -> str:
 
 
 @lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=None)
 def _drawing_class() -> type:
     """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
     import graphviz
