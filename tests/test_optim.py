@@ -87,6 +87,23 @@ def test_adam_with_a_constant_gradient_moves_lr_per_step() -> None:
     assert theta.data == pytest.approx(-5 * 0.1 * 3.0 / (3.0 + 1e-8), rel=1e-12)
 
 
+def test_adam_leaves_a_parameter_with_zero_gradient_where_it_is() -> None:
+    # m = v = 0 for a parameter no loss reaches (a dead ReLU's): its step is 0 / (0 + eps) = 0, and the
+    # other parameters still step (eps = 0 once raised ZeroDivisionError halfway through the step)
+    used, unused = Value(1.0), Value(2.0)
+    optimizer = Adam([unused, used], lr=0.1, eps=1e-300)
+    for _ in range(3):
+        optimizer.zero_grad()
+        (3.0 * used).backward()
+        optimizer.step()
+    assert unused.data == 2.0 and optimizer.m[0] == optimizer.v[0] == 0.0
+    assert used.data == pytest.approx(1.0 - 3 * 0.1, rel=1e-12)
+    before = optimizer.state_dict()
+    with pytest.raises(ValueError, match="Adam eps: expected a number > 0"):
+        optimizer.load_state_dict({**before, "eps": 0.0})
+    assert optimizer.state_dict() == before
+
+
 def test_zero_grad_and_a_shared_parameter_stepped_once() -> None:
     w = Value(2.0)
     optimizer = SGD([w, w], lr=0.5)
@@ -150,6 +167,8 @@ def test_bad_state_dicts_leave_the_optimizer_unchanged() -> None:
         (lambda p: Adam(p, lr=-0.1), ValueError, "Adam: lr must be"),
         (lambda p: Adam(p, betas=(0.9, 1.0)), ValueError, r"Adam betas\[1\]"),
         (lambda p: Adam(p, betas=0.9), ValueError, "betas must be a pair"),
+        (lambda p: Adam(p, eps=0.0), ValueError, "Adam eps: expected a number > 0"),
+        (lambda p: Adam(p, eps=-1e-8), ValueError, "Adam eps"),
         (lambda p: SGD([], lr=0.1), ValueError, "empty parameter list"),
         (lambda p: SGD([1.0], lr=0.1), TypeError, "parameter 0 must be a Value, got float"),
     ],

@@ -112,7 +112,7 @@ class Adam(Optimizer):
                  eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         self.betas = self._check_betas(betas)
-        self.eps = _check_range("Adam eps", eps, 0.0, math.inf, high_open=True)
+        self.eps = self._check_eps(eps)
         self.t = 0
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -123,6 +123,14 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be a pair (b1, b2), got {betas!r}")
         return (_check_range("Adam betas[0]", betas[0], 0.0, 1.0, high_open=True),
                 _check_range("Adam betas[1]", betas[1], 0.0, 1.0, high_open=True))
+
+    @staticmethod
+    def _check_eps(eps: Any) -> float:
+        """eps must be > 0: a parameter whose gradient has always been 0 steps by 0 / (0 + eps)."""
+        eps = _check_range("Adam eps", eps, 0.0, math.inf, high_open=True)
+        if eps == 0.0:
+            raise ValueError("Adam eps: expected a number > 0 (a zero gradient would step by 0 / 0), got 0.0")
+        return eps
 
     def step(self) -> None:
         """One update of every parameter from its current ``.grad``."""
@@ -144,7 +152,7 @@ class Adam(Optimizer):
         """Restore hyperparameters, step count and moments saved by ``state_dict`` (for the same parameters)."""
         self._check_state(state, ("lr", "betas", "eps", "t"), ("m", "v"))
         betas = self._check_betas(state["betas"])
-        eps = _check_range("Adam eps", state["eps"], 0.0, math.inf, high_open=True)
+        eps = self._check_eps(state["eps"])
         t = state["t"]
         if not isinstance(t, int) or isinstance(t, bool) or t < 0:
             raise ValueError(f"Adam.load_state_dict: 't' must be an int >= 0, got {t!r}")
