@@ -130,6 +130,14 @@ def test_a_leaf_alone_and_unlabeled_nodes() -> None:
                                        "leaf 2.00: receives 3.00 (leaf)"]
 
 
+def test_a_number_instead_of_a_value_is_a_type_error() -> None:
+    f, _ = add_mul()
+    with pytest.raises(TypeError, match="trace_backward: expected a Value, got float"):
+        trace_backward(f.data)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="trace_forward: expected a Value, got int"):
+        trace_forward(3)  # type: ignore[arg-type]
+
+
 def test_neuron_forward_trace() -> None:
     f, _ = neuron()
     lines = [str(step) for step in trace_forward(f)]

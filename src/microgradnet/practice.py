@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .engine import Value, topological_order
-from .trace import Step, fmt, node_name, trace_backward
+from .trace import Step, check_root, fmt, node_name, trace_backward
 
 ASK = ("downstream", "local")
 QUIT = ("", "q", "quit", "exit")
@@ -192,8 +192,7 @@ def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) ->
 
     Leaves ``.grad`` as it was: the trace's backward pass is undone.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"practice: expected a Value, got {type(root).__name__}")
+    check_root(root, "practice")
     if ask not in ASK:
         raise ValueError(f"practice: ask must be 'downstream' or 'local', got {ask!r}")
     if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):

@@ -20,6 +20,13 @@ def fmt(x: float, digits: int = 2) -> str:
     return text.lstrip("-") if float(text) == 0.0 else text
 
 
+def check_root(root: object, where: str) -> Value:
+    """``root`` itself when it is a Value, else a TypeError naming ``where`` and the type given."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{where}: expected a Value, got {type(root).__name__}")
+    return root
+
+
 def node_name(node: Value, digits: int = 2) -> str:
     """What a line calls a node: its label, else its op, else (an unlabeled leaf) its value."""
     return node.label or node.op or f"leaf {fmt(node.data, digits)}"
@@ -74,7 +81,7 @@ class Step:
 
 def trace_backward(root: Value, digits: int = 2) -> list[Step]:
     """Run the backward pass from ``root`` (exactly as ``root.backward()``) and record every step."""
-    return [Step.of(node, upstream, digits) for node, upstream in backward_walk(root)]
+    return [Step.of(node, upstream, digits) for node, upstream in backward_walk(check_root(root, "trace_backward"))]
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ def forward_order(root: Value) -> list[Value]:
 
 def trace_forward(root: Value, digits: int = 2) -> list[ForwardStep]:
     """The forward values of ``root``'s graph, leaves first, then each op with the numbers it used."""
-    return [ForwardStep(v, v.inputs, v.data, digits) for v in forward_order(root)]
+    return [ForwardStep(v, v.inputs, v.data, digits) for v in forward_order(check_root(root, "trace_forward"))]
 
 
 _NUMBER = r"-?(?:inf|nan|[\d.]+(?:e[+-]?\d+)?)"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .engine import Value, backward_walk, topological_order
-from .trace import ForwardStep, Step, forward_order, reading_order
+from .trace import ForwardStep, Step, check_root, forward_order, reading_order
 
 if TYPE_CHECKING:
     import graphviz
@@ -232,9 +232,7 @@ def _as_set(highlight: Value | Iterable[Value] | None) -> set[Value]:
 
 def _checked_order(root: Value, max_nodes: int | None) -> list[Value]:
     """The nodes to draw, or a ValueError when there are more than ``max_nodes``."""
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: expected a Value, got {type(root).__name__}")
-    order = reading_order(root)
+    order = reading_order(check_root(root, "draw_dot"))
     if max_nodes is not None and len(order) > max_nodes:
         raise ValueError(f"draw_dot: the graph has {len(order)} Values, more than max_nodes={max_nodes}; "
                          f"pass max_nodes={len(order)} (or None) to draw it anyway")
