@@ -254,6 +254,17 @@ def test_compiled_fit_gives_the_same_history_and_weights_as_the_dynamic_path():
     assert runs[0] == runs[1]
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_compiled_fit_refuses_dropout_before_training(mode: str) -> None:
+    # fit puts the model in training mode, so the tape's advice to call model.eval() would not help
+    X, y = make_moons(8, seed=12)
+    model = getattr(MLP(2, [4, 1], dropout=0.5, seed=0), mode)()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match="compile=True cannot train a model with dropout.*compile=False"):
+        fit(model, X, y, epochs=2, progress=False, compile=True)
+    assert [p.data for p in model.parameters()] == before
+
+
 def test_compiled_fit_with_minibatches_and_cross_entropy_matches_the_dynamic_path():
     X, y = make_blobs(30, centers=3, seed=1)
     runs = []

@@ -12,6 +12,7 @@ from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
 
 from .engine import Value, as_float, no_grad, zero_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mae, mse
+from .nn import Dropout, Module
 from .optim import SGD, Optimizer
 from .tape import compile_loss
 
@@ -252,6 +253,10 @@ def fit(
 
     compiled = None
     if compile:
+        if isinstance(model, Module) and any(isinstance(m, Dropout) and m.p for m in model.modules()):
+            # fit trains in training mode, so calling model.eval() first would not help either
+            raise ValueError("fit: compile=True cannot train a model with dropout (a tape would freeze one mask); "
+                             "train it with compile=False")
         _check_outputs("fit", loss, model(X[0]))
         compiled = compile_loss(model, batch_losses)
 
