@@ -246,6 +246,8 @@ def _example(args: argparse.Namespace) -> None:
     example = EXAMPLES[args.name]
     if example.trains and (args.frames or args.local_grads):
         raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
+    if args.local_grads and not (args.out or args.frames):
+        raise CliError("--local-grads changes the drawing: give --out or --frames too")
     out = _output_dir(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     built = example.build()
