@@ -236,6 +236,18 @@ def test_fit_refuses_bad_arguments(kwargs: dict, message: str) -> None:
         fit(MLP(2, [2, 1], seed=0), X, y, epochs=kwargs.pop("epochs", 1), progress=False, **kwargs)
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [({"epochs": 10.0}, "epochs must be an int, got float 10.0"),
+                                                 ({"batch_size": "5"}, "batch_size must be an int, got str '5'"),
+                                                 ({"patience": True}, "patience must be an int, got bool")])
+def test_fit_refuses_counts_that_are_not_ints_with_a_type_error(kwargs: dict, message: str) -> None:
+    X, y = make_moons(6, seed=11)
+    with pytest.raises(TypeError, match=message):
+        fit(MLP(2, [2, 1], seed=0), X, y, val_data=(X, y), progress=False, **kwargs)
+    theta = Value(0.0)
+    with pytest.raises(TypeError, match="max_steps must be an int, got float"):
+        gradient_descent(lambda: theta * theta, [theta], max_steps=100.0)
+
+
 def test_fit_refuses_mismatched_data_and_multi_output_hinge() -> None:
     with pytest.raises(ValueError, match="same length, got 3 samples and 2 targets"):
         fit(MLP(2, [2, 1], seed=0), [[0.0, 0.0]] * 3, [0, 1], progress=False)

@@ -190,7 +190,9 @@ def evaluate(
 
 
 def _count(where: str, name: str, value: Any, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+    if not isinstance(value, Integral) or isinstance(value, bool):
+        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
         raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {value!r}")
     return int(value)
 
