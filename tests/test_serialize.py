@@ -200,6 +200,8 @@ BAD_FILES = [
     ("bool parameter", edit_state(lambda s: s["parameters"].__setitem__(5, True)), TypeError, "parameter 5 must be a number, got bool"),
     ("nested parameter", edit_state(lambda s: s["parameters"].__setitem__(7, [1.0])), TypeError, "parameter 7 must be a number, got list"),
     ("seed as text", edit_state(lambda s: s.update(seed="1")), TypeError, "seed must be an int or null"),
+    ("integer beyond float range", edit_state(lambda s: s["parameters"].__setitem__(3, 10 ** 400)), ValueError,
+     "parameter 3 is an integer too large for a float"),
 ]
 
 

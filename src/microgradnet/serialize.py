@@ -62,10 +62,15 @@ def check_state(state: Any, architecture: dict[str, Any], count: int, source: st
         raise TypeError(f"{source}: parameters must be a list of numbers, got {type(values).__name__}")
     if len(values) != count:
         raise ValueError(f"{source}: expected {count} parameters, got {len(values)}")
+    floats = []
     for i, v in enumerate(values):
         if not isinstance(v, Real) or isinstance(v, bool):
             raise TypeError(f"{source}: parameter {i} must be a number, got {type(v).__name__} {v!r}")
-    return [float(v) for v in values]
+        try:
+            floats.append(float(v))
+        except OverflowError:  # a JSON integer beyond float range (1e400 written as a float reads as inf)
+            raise ValueError(f"{source}: parameter {i} is an integer too large for a float") from None
+    return floats
 
 
 def write_json(path: PathLike, obj: Any) -> None:
