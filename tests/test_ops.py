@@ -320,6 +320,18 @@ def test_a_leaf_has_no_op_inputs_or_local_grads() -> None:
     assert type(leaf.data) is float
 
 
+def test_a_zero_constant_keeps_its_sign_as_python_floats_do() -> None:
+    # -0.0 == 0.0: had both zeros shared one cached op, half of these would take the other zero's sign
+    def sign(x: float) -> float:
+        return math.copysign(1.0, x)
+
+    for x in (2.0, -0.0, 0.0):
+        for c in (0.0, -0.0):
+            for out, want in ((Value(x) * c, x * c), (Value(x) + c, x + c), (Value(x) - c, x - c), (c - Value(x), c - x)):
+                assert (out.data, sign(out.data)) == (want, sign(want)), (x, c, out.op)
+            assert sign((Value(x) * c).local_grads[0]) == sign(c)
+
+
 # --- edges: kinks, singular points, overflow ---------------------------------------------
 
 @pytest.mark.parametrize(

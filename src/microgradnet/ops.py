@@ -279,9 +279,15 @@ DOT = Op("dot", partial(dot, 0.0), _DOT_FORMULA)
 BIASED_DOT = Op("dot", biased_dot, f"d/db [b + Σ wj xj] = 1; {_DOT_FORMULA}")
 
 
-@lru_cache(maxsize=4096)
 def with_const(kind: str, c: float) -> Op:
     """The cached op of ``kind`` with the plain number ``c`` bound into its rule (``x + 1`` -> "+1")."""
+    # -0.0 == 0.0, so both zeros would share one cache entry, yet 2 * -0.0 is -0.0: key the zeros by sign
+    return _const_op(kind, c, c == 0.0 and math.copysign(1.0, c) < 0.0)
+
+
+@lru_cache(maxsize=4096)
+def _const_op(kind: str, c: float, negative_zero: bool) -> Op:
+    """``with_const``'s cache; ``negative_zero`` only tells the two zeros apart in its key."""
     if kind == "r**" and not c > 0:
         raise ValueError(f"{_num(c)}**x: a number raised to a Value needs a base > 0, got {c!r}")
     n = _num(c)
