@@ -255,6 +255,7 @@ def test_console_script_is_the_same_command(tmp_path):
         (["example", "moons", "--frames", "fr"], ["'moons' trains a network"]),
         (["example", "neuron", "--local-grads"], ["--local-grads", "--out or --frames"]),
         (["graph", "x +", "--at", "x=1"], ["cannot read the expression"]),
+        (["graph", "x +", "--at", "x=1", "--out", "new/g", "--frames", "fr"], ["cannot read the expression"]),
         (["graph", "y*2", "--at", "x=1"], ["unknown name 'y'"]),
         (["graph", "__import__('os').system('echo hacked')", "--at", "x=1"], ["__import__", "not allowed"]),
         (["graph", "x.__class__", "--at", "x=1"], ["attribute access"]),

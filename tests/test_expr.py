@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microgradnet import Value, numerical_grad, topological_order
-from microgradnet.expr import ExpressionError, parse, parse_assignments
+from microgradnet.expr import ExpressionError, parse, parse_assignments, parse_at
 
 
 def grads(expr: str, **at: float) -> tuple[float, tuple[float, ...]]:
@@ -192,3 +192,13 @@ def test_parse_assignments_errors_name_the_piece(text, words):
         parse_assignments(text)
     for word in words:
         assert word in str(info.value)
+
+
+def test_parse_at_labels_the_output_f_and_returns_the_named_leaves():
+    root, leaves = parse_at("z*(x+y)", "x=2,y=3,z=-2")
+    assert list(leaves) == ["x", "y", "z"] and [v.label for v in leaves.values()] == ["x", "y", "z"]
+    assert (root.label, root.data) == ("f", -10.0)
+    root.backward()
+    assert tuple(v.grad for v in leaves.values()) == (-2.0, -2.0, 5.0)
+    bare, named = parse_at("x", "x=2")
+    assert bare is named["x"] and bare.label == "x"  # a bare input keeps its own name

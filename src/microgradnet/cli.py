@@ -267,22 +267,17 @@ def _example(args: argparse.Namespace) -> None:
 
 
 def _graph(args: argparse.Namespace) -> None:
-    from .engine import Value
-    from .expr import parse, parse_assignments
+    from .expr import parse_at
     from .trace import trace_backward
 
-    at = parse_assignments(args.at)
+    if args.local_grads and not (args.out or args.frames):
+        raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
     out = _output_stem(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
-    if args.local_grads and out is None and frames is None:
-        raise CliError("--local-grads changes the drawing: give --out or --frames too")
-    leaves = {name: Value(value, label=name) for name, value in at.items()}
-    root = parse(args.expr, leaves)
-    if root.op and not root.label:
-        root.label = "f"
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
     if leaves:
-        print("at " + ", ".join(f"{name} = {value:g}" for name, value in at.items()))
+        print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
     print()
     print(_forward_text(root, leaves))
     steps = trace_backward(root)

@@ -98,6 +98,16 @@ def parse_assignments(text: str) -> dict[str, float]:
     return values
 
 
+def parse_at(expr: str, at: str) -> tuple[Value, dict[str, Value]]:
+    """``expr`` at ``at`` (``"x=2,y=3"``) as a command line gives them: the graph, its output labelled f,
+    and the named leaves in the order ``at`` lists them."""
+    leaves = {name: Value(value, label=name) for name, value in parse_assignments(at).items()}
+    root = parse(expr, leaves)
+    if root.op and not root.label:
+        root.label = "f"
+    return root, leaves
+
+
 def _leaf(name: str, value: Number | Value) -> Value:
     if isinstance(value, Value):
         return value

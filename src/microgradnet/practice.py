@@ -486,7 +486,7 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
 def graph_from_args(args: argparse.Namespace) -> Value:
     """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
     from .examples import EXAMPLES
-    from .expr import parse, parse_assignments
+    from .expr import parse_at
 
     graphs = [name for name, example in EXAMPLES.items() if not example.trains]
     if (args.example is None) == (args.expr is None):
@@ -495,11 +495,7 @@ def graph_from_args(args: argparse.Namespace) -> Value:
         if args.example not in graphs:
             raise ValueError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
         return EXAMPLES[args.example].build().root
-    at = parse_assignments(args.at)
-    root = parse(args.expr, {name: Value(value, label=name) for name, value in at.items()})
-    if root.op and not root.label:
-        root.label = "f"
-    return root
+    return parse_at(args.expr, args.at)[0]
 
 
 def _fail(message: str) -> int:
