@@ -82,8 +82,10 @@ def test_save_load_round_trips_every_float_bit_for_bit(values, tmp_path_factory)
 
 
 def test_special_floats_round_trip(tmp_path):
-    model = Neuron(4, "linear", seed=0)
-    for p, v in zip(model.parameters(), [-0.0, 5e-324, 1.7976931348623157e308, 0.1, float("inf")]):
+    special = [-0.0, 5e-324, 1.7976931348623157e308, 0.1, float("inf"), float("-inf"), float("nan")]
+    model = Neuron(6, "linear", seed=0)
+    assert len(model.parameters()) == len(special)
+    for p, v in zip(model.parameters(), special):
         p.data = v
     model.save(tmp_path / "m.json")
     loaded = Neuron.from_file(tmp_path / "m.json")

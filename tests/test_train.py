@@ -6,6 +6,7 @@ import math
 import pytest
 
 from microgradnet import MLP, Value
+from microgradnet.engine import is_grad_enabled
 from microgradnet.data import make_blobs, make_moons, make_sine, make_xor, train_test_split
 from microgradnet.losses import hinge, l2_penalty, mse
 from microgradnet.optim import SGD, Adam
@@ -171,12 +172,23 @@ def test_predict_thresholds_one_output_and_argmaxes_several() -> None:
 
 
 def test_evaluate_and_predict_build_no_graph_and_use_eval_mode() -> None:
+    calls = []
+
+    class Recording(MLP):
+        """An MLP that notes, on each call, whether a graph is being built and the mode it is in."""
+
+        def __call__(self, x):
+            out = super().__call__(x)
+            calls.append((is_grad_enabled(), self.training, out.inputs))
+            return out
+
     X, y = make_moons(20, seed=8)
-    model = MLP(2, [8, 1], dropout=0.5, seed=0)
+    model = Recording(2, [8, 1], dropout=0.5, seed=0)
     first = evaluate(model, X, y)
     assert evaluate(model, X, y) == first  # dropout is off in eval mode, so repeated runs agree
+    predict(model, X)
+    assert len(calls) == 60 and set(calls) == {(False, False, ())}  # no graph: every output is a leaf
     assert model.training
-    assert all(p.grad == 0.0 for p in model.parameters())
     assert first["loss"] == hinge([model.eval()(x) for x in X], [2 * t - 1 for t in y]).data
 
 
