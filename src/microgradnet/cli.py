@@ -297,9 +297,6 @@ def _train(args: argparse.Namespace) -> None:
     from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
 
-    for path in (args.save, args.plot, args.history):
-        if path:
-            _output_file(path)  # checked before training, so a bad path does not waste the run
     make = getattr(data, f"make_{args.data}")
     X, y = make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
     classes = max(y) + 1
@@ -311,6 +308,9 @@ def _train(args: argparse.Namespace) -> None:
         )
     else:
         nout = 1
+    for path in (args.save, args.plot, args.history):
+        if path:
+            _output_file(path)  # checked before training, so a bad path does not waste the run
     targets = [2 * t - 1 for t in y] if args.loss in ("mse", "mae") else y  # regress onto -1/+1, threshold 0
     model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
