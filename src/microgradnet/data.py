@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from .engine import as_float
 
+
 def _count(name: str, value: Any, minimum: int) -> int:
     """``value`` as an int >= ``minimum``, else a clear error."""
     if not isinstance(value, Integral) or isinstance(value, bool):
