@@ -302,6 +302,19 @@ def test_every_op_has_a_formula_for_each_input() -> None:
     assert named and all(op.formula.startswith("d/d") for op in named)
 
 
+def test_nan_in_any_input_of_any_op_gives_nan() -> None:
+    # NaN is data (API.md), stopped only by detect_anomaly: no op refuses it or drops it (prelu's slope
+    # alone is unused where x > 0, and every_op has x = 0.5)
+    for node in every_op():
+        for i in range(len(node.inputs) if node.op != "prelu" else 1):
+            numbers = [math.nan if j == i else v.data for j, v in enumerate(node.inputs)]
+            data, _ = node.op.rule(*numbers)
+            assert math.isnan(data), (node.op, numbers, data)
+    assert microgradnet.max([Value(math.nan), Value(1.0)]).local_grads == (1.0, 0.0)
+    assert microgradnet.max([Value(1.0), Value(math.nan), Value(math.nan)]).local_grads == (0.0, 1.0, 0.0)
+    assert math.isnan((math.nan ** Value(1.0)).data)
+
+
 def test_formulas_of_ops_with_any_number_of_inputs() -> None:
     x, y, z = Value(1.0), Value(2.0), Value(3.0)
     assert microgradnet.sum([x, y, z]).op.formulas(3) == ("d/dx1 [x1 + ... + x3] = 1", "d/dx2 [x1 + ... + x3] = 1",

@@ -96,7 +96,7 @@ def div(a: float, b: float) -> tuple[float, tuple[float, float]]:
 
 def power(a: float, b: float) -> tuple[float, tuple[float, float]]:
     # a**b = exp(b log a): d/da = b a^(b-1), d/db = a^b log a; needs a > 0
-    if not a > 0:
+    if a <= 0:  # a NaN base is data, not a domain error: it gives NaN
         raise ValueError(f"**: a ** b with a Value exponent needs a > 0, got a = {a!r}")
     out = _pow(a, b, "**")
     return out, (b * _pow(a, b - 1, "**"), out * math.log(a))
@@ -110,7 +110,7 @@ def exp(x: float) -> tuple[float, tuple[float]]:
 
 
 def log(x: float) -> tuple[float, tuple[float]]:
-    if not x > 0:
+    if x <= 0:  # a NaN is data, not a domain error: log(nan) is nan
         raise ValueError(f"log: log of {x!r} is undefined (log needs x > 0)")
     return math.log(x), (1.0 / x,)
 
@@ -249,8 +249,11 @@ def biased_dot(bias: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
 
 
 def maximum(*xs: float) -> tuple[float, tuple[float, ...]]:
-    # gradient 1 to the first largest input, 0 to the rest (as PyTorch's max)
-    i = max(range(len(xs)), key=xs.__getitem__)
+    # gradient 1 to the first largest input, 0 to the rest (as PyTorch's max); NaN propagates as the
+    # largest (Python's max would return it or drop it depending on where it stands)
+    i = next((j for j, x in enumerate(xs) if x != x), None)
+    if i is None:
+        i = max(range(len(xs)), key=xs.__getitem__)
     return xs[i], tuple(1.0 if j == i else 0.0 for j in range(len(xs)))
 
 
@@ -288,7 +291,7 @@ def with_const(kind: str, c: float) -> Op:
 @lru_cache(maxsize=4096)
 def _const_op(kind: str, c: float, negative_zero: bool) -> Op:
     """``with_const``'s cache; ``negative_zero`` only tells the two zeros apart in its key."""
-    if kind == "r**" and not c > 0:
+    if kind == "r**" and c <= 0:
         raise ValueError(f"{_num(c)}**x: a number raised to a Value needs a base > 0, got {c!r}")
     n = _num(c)
     name, rule, formula = {
