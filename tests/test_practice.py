@@ -1,7 +1,6 @@
 """Practice mode: scripted sessions on the lecture's sigmoid neuron, grading files, the CLI handlers."""
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import subprocess
@@ -16,10 +15,10 @@ from hypothesis import strategies as st
 
 import microgradnet as mg
 from microgradnet import Value, check_answers, practice
+from microgradnet.cli import main
 from microgradnet.examples import EXAMPLES
 from microgradnet.practice import (
     AnswersError,
-    add_practice_commands,
     digits_for,
     local_rules,
     parse_number,
@@ -430,10 +429,7 @@ def test_injected_io_wins_over_the_notebook_form(monkeypatch: pytest.MonkeyPatch
 # --- command line handlers --------------------------------------------------------------------
 
 def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="microgradnet")
-    add_practice_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return main(argv)  # the command line in process: the handlers' exit codes, errors as one line
 
 
 @pytest.fixture

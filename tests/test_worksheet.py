@@ -1,7 +1,6 @@
 """Worksheets: blank-gradient drawings that render (or fall back to DOT), answers sheets, answer keys."""
 from __future__ import annotations
 
-import argparse
 import html
 import re
 import subprocess
@@ -12,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from microgradnet import Value, check_answers, draw_dot, trace_backward, trace_forward, worksheet
+from microgradnet.cli import main
 from microgradnet.examples import EXAMPLES
 from microgradnet.expr import parse
-from microgradnet.practice import add_practice_commands
 from microgradnet.trace import fmt
 from microgradnet.worksheet import sheet_labels
 
@@ -152,10 +151,7 @@ def test_bad_worksheet_arguments(tmp_path: Path) -> None:
 
 
 def cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="microgradnet")
-    add_practice_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return main(argv)  # the command line in process: the handlers' exit codes, errors as one line
 
 
 def test_cli_worksheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,6 +181,8 @@ def test_cli_worksheet_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().err == f"microgradnet: error: worksheet: cannot write into {file}: it is a file, not a directory\n"
     assert cli(["worksheet", "xor"]) == 2
     assert "unknown graph example 'xor'" in capsys.readouterr().err
+    assert cli(["worksheet", "neuron", "--out", str(file / "sub")]) == 2  # a directory cannot be made there
+    assert capsys.readouterr().err == f"microgradnet: error: cannot write {file / 'sub'}: Not a directory\n"
 
 
 def test_command_worksheet(tmp_path: Path) -> None:

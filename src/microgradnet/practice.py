@@ -498,20 +498,15 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     return parse_at(args.expr, args.at)[0]
 
 
-def _fail(message: str) -> int:
-    print(f"microgradnet: error: {' '.join(message.split())}", file=sys.stderr)
-    return 2
-
-
 def practice_command(args: argparse.Namespace) -> int:
-    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1)."""
-    try:
-        root = graph_from_args(args)
-        if args.answers is not None:
-            return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
-        practice(root, args.ask, args.tolerance, input=_read_line, output=print)
-    except (ValueError, OSError) as err:
-        return _fail(str(err))
+    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1).
+
+    Bad input raises; ``cli.main`` reports it as one error line with exit code 2.
+    """
+    root = graph_from_args(args)
+    if args.answers is not None:
+        return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
+    practice(root, args.ask, args.tolerance, input=_read_line, output=print)
     return 0
 
 
@@ -521,14 +516,10 @@ def worksheet_command(args: argparse.Namespace) -> int:
 
     from .worksheet import worksheet
 
-    name = args.name or args.example or "worksheet"
-    try:
-        root = graph_from_args(args)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            written = worksheet(root, args.out, name, ask=args.ask)
-    except (ValueError, OSError) as err:
-        return _fail(str(err))
+    root = graph_from_args(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
     print(f"Wrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
