@@ -360,6 +360,12 @@ def test_a_label_that_receives_from_several_steps_is_ambiguous(tmp_path: Path) -
     assert check_answers(root, write(tmp_path, "1.1: 5\n1.2: 2\n2.1: 2\ny: 2"), output=None).all_correct
 
 
+def test_an_answers_file_saved_with_a_byte_order_mark_or_crlf_is_graded(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.txt"  # as Windows Notepad saves UTF-8
+    path.write_bytes(b"\xef\xbb\xbf" + SLIDE_FILE.replace("\n", "\r\n").encode("utf-8"))
+    assert check_answers(neuron(), path, output=None).all_correct
+
+
 def test_unreadable_answers_files(tmp_path: Path) -> None:
     with pytest.raises(AnswersError, match="cannot read the answers file .*missing.txt"):
         check_answers(neuron(), tmp_path / "missing.txt", output=None)

@@ -429,7 +429,7 @@ def check_answers(
     qs = questions(root, ask, tolerance)
     path = Path(answers_file)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
     except OSError as err:
         raise AnswersError(f"cannot read the answers file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
