@@ -136,6 +136,8 @@ def test_gradient_of_a_parsed_expression_matches_finite_differences(x, y):
         ("1j", ["constant 1j"]),
         ("True", ["constant True"]),
         ("f'{x}'", ["f-string"]),
+        ("x * 1e400", ["number at column 5 is too large for a float"]),  # as --at x=1e400 is refused
+        ("x + 1" + "0" * 400, ["number at column 5 is too large for a float"]),
         ("x +", ["cannot read the expression", "invalid syntax"]),
         ("", ["empty expression"]),
         ("exp", ["unknown name 'exp'", "exp is a function"]),

@@ -158,9 +158,12 @@ class _Builder:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExpressionError(f"constant {value!r} is not allowed at {_column(node)} (only real numbers)")
         try:
-            return float(value)
-        except OverflowError:
-            raise ExpressionError(f"number at {_column(node)} is too large for a float") from None
+            number = float(value)
+        except OverflowError:  # an int literal beyond the float range
+            number = math.inf
+        if not math.isfinite(number):  # 1e400 reads as inf: refused too, as --at x=1e400 is
+            raise ExpressionError(f"number at {_column(node)} is too large for a float")
+        return number
 
     def unary(self, node: ast.UnaryOp) -> Value | float:
         if type(node.op) in _REFUSED_OPERATORS:
