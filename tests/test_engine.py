@@ -14,7 +14,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import microgradnet
-from microgradnet import Value, backward_walk, detect_anomaly, no_grad, numerical_grad, topological_order, zero_grad
+from microgradnet import (
+    Value,
+    backward_walk,
+    detect_anomaly,
+    enable_grad,
+    no_grad,
+    numerical_grad,
+    topological_order,
+    zero_grad,
+)
 from microgradnet.engine import is_grad_enabled
 
 # --- random expression graphs --------------------------------------------------------------
@@ -226,6 +235,19 @@ def test_no_grad_nests_and_restores_after_an_exception() -> None:
     with pytest.raises(ValueError), no_grad():
         Value(-1.0).log()
     assert is_grad_enabled() and (Value(1.0) + 1).op == "+1"
+
+
+def test_enable_grad_records_inside_no_grad_and_restores_it() -> None:
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            assert is_grad_enabled()
+            y = x * x
+        assert not is_grad_enabled() and (x * x).inputs == ()
+    assert y.inputs == (x, x)
+    with pytest.raises(ValueError), enable_grad(), no_grad():
+        Value(-1.0).log()
+    assert is_grad_enabled()
 
 
 # --- detect_anomaly ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microgradnet import GradcheckError, Value, grad, gradcheck, numerical_grad
+from microgradnet import GradcheckError, Value, grad, gradcheck, no_grad, numerical_grad
 from microgradnet.engine import is_grad_enabled
 
 COORDS = st.floats(-3.0, 3.0)
@@ -33,6 +33,13 @@ def test_grad_matches_the_closed_form(x: float, y: float) -> None:
 def test_grad_of_a_constant_or_an_unused_argument_is_zero() -> None:
     assert grad(lambda x, y: 3.0)(1.0, 2.0) == (0.0, 0.0)
     assert grad(lambda x, y: x * 4)(1.0, 2.0) == (4.0, 0.0)
+
+
+def test_grad_works_inside_no_grad() -> None:
+    # e.g. plotting a derivative under no_grad: the partials must not silently become zeros
+    with no_grad():
+        assert grad(lambda x, y: x * y + x**2)(3.0, 2.0) == (8.0, 3.0)
+        assert not is_grad_enabled()
 
 
 def test_grad_refuses_non_numbers_naming_the_argument() -> None:

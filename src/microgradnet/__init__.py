@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import analysis
 from .analysis import count_edges, count_paths, diamond, enumerate_paths, path_counts, path_sum_grad
 from .data import make_blobs, make_circles, make_moons, make_sine, make_spirals, make_xor, train_test_split
-from .engine import Value, backward_walk, detect_anomaly, dot, max, no_grad, sum, topological_order, zero_grad
+from .engine import Value, backward_walk, detect_anomaly, dot, enable_grad, max, no_grad, sum, topological_order, zero_grad
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
@@ -53,6 +53,7 @@ __all__ = [
     "diamond",
     "dot",
     "draw_dot",
+    "enable_grad",
     "enumerate_paths",
     "evaluate",
     "fit",

@@ -1,4 +1,4 @@
-"""The scalar reverse-mode engine: ``Value``, ``backward``, ``no_grad``, ``detect_anomaly``.
+"""The scalar reverse-mode engine: ``Value``, ``backward``, ``no_grad``, ``enable_grad``, ``detect_anomaly``.
 
 Every op records a node holding its ``inputs`` (an ordered tuple, duplicates kept) and its
 ``local_grads`` (floats from the rule in ``ops``, computed once at forward time). Backward
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from numbers import Real
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -291,14 +291,23 @@ def is_grad_enabled() -> bool:
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside, ops compute values but record no graph (inference, plotting)."""
+def _grad_mode(enabled: bool) -> Iterator[None]:
     global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_enabled = _grad_enabled, enabled
     try:
         yield
     finally:
         _grad_enabled = previous
+
+
+def no_grad() -> AbstractContextManager[None]:
+    """Inside, ops compute values but record no graph (inference, plotting)."""
+    return _grad_mode(False)
+
+
+def enable_grad() -> AbstractContextManager[None]:
+    """Inside, ops record the graph even within ``no_grad``, as PyTorch's: ``grad`` uses it to work anywhere."""
+    return _grad_mode(True)
 
 
 @contextmanager

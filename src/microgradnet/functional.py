@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .engine import Value, as_float, no_grad
+from .engine import Value, as_float, enable_grad, no_grad
 
 Function = Callable[..., "Value | float"]
 
@@ -16,7 +16,8 @@ def grad(f: Function) -> Callable[..., tuple[float, ...]]:
 
     def partials(*args: float) -> tuple[float, ...]:
         inputs = [Value(as_float(a, f"grad: argument {i}")) for i, a in enumerate(args)]
-        out = f(*inputs)
+        with enable_grad():  # backprop needs the graph, even inside no_grad (plotting a derivative, say)
+            out = f(*inputs)
         if isinstance(out, Value):
             out.backward()
         else:
