@@ -176,6 +176,11 @@ def test_step_headers_are_printed_once_per_step() -> None:
     assert script.lines[0].startswith("Backward pass of f = 0.73: 8 steps, 12 downstream gradients to find")
 
 
+def test_the_intro_counts_in_the_singular_too() -> None:
+    _, script = run(Value(0.0, label="x").exp(), ["1"])
+    assert script.lines[0] == "Backward pass of exp = 1.00: 1 step, 1 downstream gradient to find, to 2 decimals."
+
+
 def test_ask_local() -> None:
     f = neuron()
     result, script = run(f, slide_answers(f, SLIDE_LOCAL, "local"), ask="local")

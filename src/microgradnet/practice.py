@@ -245,8 +245,9 @@ class _Session:
         qs = self.result.questions
         what = "downstream gradient" if qs[0].ask == "downstream" else "local gradient"
         steps = qs[-1].step_number
-        return (f"Backward pass of {node_name(self.root)} = {fmt(self.root.data, qs[0].digits)}: {steps} steps, "
-                f"{len(qs)} {what}s to find, to {qs[0].digits} decimals.")
+        return (f"Backward pass of {node_name(self.root)} = {fmt(self.root.data, qs[0].digits)}: "
+                f"{steps} step{'s' * (steps > 1)}, {len(qs)} {what}{'s' * (len(qs) > 1)} to find, "
+                f"to {qs[0].digits} decimals.")
 
     def respond(self, text: str) -> list[str]:
         """Feedback on what the student typed; a number answers the current question and moves on."""
