@@ -227,6 +227,7 @@ def fit(
         lr_schedule: ``epoch -> learning rate``, applied at the start of each epoch.
         compile: record the step once per batch targets (``compile_loss``) and replay it: the same
             numbers, ~3x faster. Minibatches are sorted by target so few distinct batches need a tape.
+            Not for a model with dropout: a tape would replay one mask.
     """
     X, y = _check_data("fit", X, y)
     loss_fn, classification = _resolve_loss("fit", loss, y)
