@@ -176,6 +176,7 @@ def test_graph_of_a_bare_input_and_of_an_unused_name(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "nothing to propagate" in result.stdout and "∂x/∂x  =  1.00" in result.stdout
     result = run(tmp_path, "graph", "x*x", "--at", "x=3,w=1")
+    assert result.returncode == 0, result.stderr
     assert "∂f/∂x  =  6.00" in result.stdout and "∂f/∂w  =  0.00" in result.stdout
 
 

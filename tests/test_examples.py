@@ -104,7 +104,7 @@ def test_row_2_neuron_backward_steps_are_the_slides_numbers():
         assert round(step.upstream, 2) == upstream
         assert tuple(round(g, 2) for g in step.local) == local
         # the slides multiply the numbers as printed (0.20 × 2 = 0.40, where the exact 0.1966 × 2 is 0.39)
-        assert tuple(round(upstream * g, 2) for g in local) == downstream
+        assert tuple(round(round(step.upstream, 2) * round(g, 2), 2) for g in step.local) == downstream
         assert step.downstream == pytest.approx(downstream, abs=0.015)
     gradient = tuple(round(leaf.grad, 1) for leaf in example.leaves.values())
     assert list(example.leaves) == ["x0", "x1", "w0", "w1", "w2"]

@@ -486,7 +486,7 @@ def test_cli_practice_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     (["practice"], "give a lecture example (add-mul, neuron"),
     (["practice", "neuron", "--expr", "x"], "not both or neither"),
     (["practice", "--expr", "x+", "--at", "x=1"], "cannot read the expression"),
-    (["practice", "--expr", "x+y", "--at", "x=1"], "y"),
+    (["practice", "--expr", "x+y", "--at", "x=1"], "unknown name 'y' at column 3; bound names: x"),
     (["practice", "--expr", "x", "--at", "x=1"], "is a leaf"),
     (["practice", "neuron", "--answers", "no/such/file.txt"], "cannot read the answers file"),
     (["practice", "neuron", "--tolerance", "-1"], "tolerance must be a positive number"),
