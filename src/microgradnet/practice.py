@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .engine import Value, topological_order
-from .trace import Step, check_root, fmt, node_name, trace_backward
+from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
 ASK = ("downstream", "local")
 QUIT = ("", "q", "quit", "exit")
@@ -89,8 +89,7 @@ class Question:
 
     def header(self) -> str:
         """The step this question belongs to, e.g. ``step 1: f (1/x) = 0.73, upstream 1.00``."""
-        title = f"{self.node.label} ({self.node.op})" if self.node.label else self.node.op
-        return f"step {self.step_number}: {title} = {fmt(self.node.data, self.digits)}, upstream {fmt(self.step.upstream, self.digits)}"
+        return f"step {self.step_number}: {node_title(self.node)} = {fmt(self.node.data, self.digits)}, upstream {fmt(self.step.upstream, self.digits)}"
 
     def prompt(self) -> str:
         name, value = node_name(self.input, self.digits), fmt(self.input.data, self.digits)

@@ -32,7 +32,7 @@ def node_name(node: Value, digits: int = 2) -> str:
     return node.label or node.op or f"leaf {fmt(node.data, digits)}"
 
 
-def _title(node: Value) -> str:
+def node_title(node: Value) -> str:
     """A step's subject: "q (+)" for a labelled op node, else just its name."""
     return f"{node.label} ({node.op})" if node.label and node.op else node_name(node)
 
@@ -71,12 +71,12 @@ class Step:
         d = self.digits if digits is None else digits
         upstream = fmt(self.upstream, d)
         if not self.inputs:
-            return f"{_title(self.node)}: receives {upstream} (leaf)"
+            return f"{node_title(self.node)}: receives {upstream} (leaf)"
         locals_ = [fmt(x, d) for x in self.local]
         local = _group(locals_)
         downstream = _group([fmt(float(upstream) * float(x), d) for x in locals_])
         targets = _group([node_name(v, d) for v in self.inputs])
-        return f"{_title(self.node)}: upstream {upstream} × local {local} = {downstream} → {targets}"
+        return f"{node_title(self.node)}: upstream {upstream} × local {local} = {downstream} → {targets}"
 
 
 def trace_backward(root: Value, digits: int = 2) -> list[Step]:
@@ -102,7 +102,7 @@ class ForwardStep:
         if not self.inputs:
             return f"{self.node.label or 'leaf'} = {fmt(self.data, d)}"
         args = [fmt(v.data, d) for v in self.inputs]
-        return f"{_title(self.node)}: {_expression(self.node.op, args)} = {fmt(self.data, d)}"
+        return f"{node_title(self.node)}: {_expression(self.node.op, args)} = {fmt(self.data, d)}"
 
 
 def reading_order(root: Value) -> list[Value]:

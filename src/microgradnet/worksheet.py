@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .engine import Value
 from .practice import Question, questions
-from .trace import fmt, node_name, reading_order, trace_forward
+from .trace import fmt, node_name, node_title, reading_order, trace_forward
 
 if TYPE_CHECKING:
     import graphviz
@@ -89,7 +89,7 @@ def answers_sheet(qs: list[Question], name: str) -> str:
     for q in qs:
         if q.step_number != step:
             step = q.step_number
-            lines += ["", f"# step {step}: {q.node.label} ({q.node.op})"]
+            lines += ["", f"# step {step}: {node_title(q.node)}"]
         target = f"local ∂{_term(q.node.label)}/∂{_term(q.input.label)}" if q.ask == "local" else f"to {q.input.label}"
         lines.append(f"{q.id + ':':<{width}}        # {target}")
     return "\n".join(lines) + "\n"
@@ -123,7 +123,7 @@ def answer_key(root: Value, qs: list[Question], name: str) -> str:
         exact = fmt(q.step.downstream[q.index], d)
         shown = fmt(q.shown, d) if q.ask == "downstream" else exact
         downstream = exact if shown == exact else f"{exact} ({shown})"
-        lines.append(f"| {q.id} | {q.node.label} ({q.node.op}) | {q.input.label} | {fmt(q.step.upstream, d)} "
+        lines.append(f"| {q.id} | {node_title(q.node)} | {q.input.label} | {fmt(q.step.upstream, d)} "
                      f"| {fmt(q.step.local[q.index], d)} | {downstream} |")
     leaves = _leaf_gradients(root, qs)
     lines += ["", f"## Gradient of {root.label}", "", f"| input | ∂{root.label}/∂input |", "|---|--:|"]
