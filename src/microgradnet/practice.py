@@ -89,7 +89,8 @@ class Question:
 
     def header(self) -> str:
         """The step this question belongs to, e.g. ``step 1: f (1/x) = 0.73, upstream 1.00``."""
-        return f"step {self.step_number}: {node_title(self.node)} = {fmt(self.node.data, self.digits)}, upstream {fmt(self.step.upstream, self.digits)}"
+        d = self.digits
+        return f"step {self.step_number}: {node_title(self.node)} = {fmt(self.node.data, d)}, upstream {fmt(self.step.upstream, d)}"
 
     def prompt(self) -> str:
         name, value = node_name(self.input, self.digits), fmt(self.input.data, self.digits)
