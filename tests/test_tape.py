@@ -362,6 +362,21 @@ def test_a_probe_outside_the_domain_is_skipped():
         tape.forward(-1.0)  # the rule's own domain error, as the engine raises it
 
 
+def test_backward_after_a_failed_forward_is_refused_until_a_forward_succeeds():
+    w = Value(2.0)
+    tape = record(lambda x: (x * w).log() + x * x, 2.0)
+    tape.forward(3.0)
+    with pytest.raises(ValueError, match="log of -2.0"):
+        tape.forward(-1.0)  # fails at log, after x * w was already replayed at -1
+    with pytest.raises(TapeError, match="the last forward raised"):
+        tape.backward()
+    assert w.grad == 0.0
+    tape.forward(3.0)
+    tape.backward()
+    assert tape.input_grads == dynamic_grads(lambda x: (x * Value(2.0)).log() + x * x, [3.0])[1]
+    assert w.grad == 0.5  # d/dw log(x w) = 1/w
+
+
 def test_compiled_loss_refuses_dropout_in_training_and_backward_first():
     model = MLP(2, [4, 1], dropout=0.5, seed=0)
     compiled = compile_loss(model, losses.hinge)
@@ -371,6 +386,10 @@ def test_compiled_loss_refuses_dropout_in_training_and_backward_first():
         compiled.backward()
     model.eval()
     assert compiled.forward([[1.0, 2.0]], [1]) == losses.hinge([model([1.0, 2.0])], [1]).data
+    with pytest.raises(ValueError, match="one target per row"):
+        compiled.forward([[1.0, 2.0]], [1, -1])
+    with pytest.raises(TapeError, match="call forward"):
+        compiled.backward()  # not the gradient of the earlier batch
 
 
 def test_zero_upstream_times_infinite_local_grad_is_nan_as_in_the_engine():

@@ -292,6 +292,7 @@ class Tape:
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _replay(self, numbers: list[float]) -> None:
+        self._replayed = False  # until the last instruction has run: backward refuses a half-replayed tape
         values, local_grads = self.values, self.local_grads
         n_inputs = self.n_inputs
         values[:n_inputs] = numbers
@@ -301,6 +302,7 @@ class Tape:
                 values[output], local_grads[output] = rule(*gather(values))
             else:
                 values[output], local_grads[output] = rule(values[gather])
+        self._replayed = True
 
     def backward(self, upstream: float | Sequence[float] = 1.0) -> None:
         """Add d output / d parameter to each parameter's ``.grad``, as ``output.backward()`` would.
@@ -308,6 +310,11 @@ class Tape:
         With several outputs, ``upstream`` gives one number per output (d loss / d output) and the
         gradients are those of ``sum(upstream[i] * output[i])``. ``input_grads`` gets d / d input.
         """
+        if not self._replayed:
+            raise TapeError(
+                "tape.backward: the last forward raised, so the tape holds half old and half new local gradients; "
+                "call forward with inputs it accepts first"
+            )
         seeds = [upstream] if isinstance(upstream, (int, float)) else list(upstream)
         if len(seeds) != len(self.outputs):
             raise TapeError(
@@ -397,6 +404,7 @@ class CompiledLoss:
 
     def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> float | list[float]:
         """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
+        self._tape = None  # until this forward succeeds, so backward cannot use an older batch
         targets = list(targets)
         if not X or len(targets) != len(X):
             raise ValueError(
@@ -416,7 +424,10 @@ class CompiledLoss:
     def backward(self) -> None:
         """Add d loss / d parameter to each parameter's ``.grad`` for the last ``forward``."""
         if self._tape is None:
-            raise TapeError("CompiledLoss.backward: call forward(X, targets) first")
+            raise TapeError(
+                "CompiledLoss.backward: no loss to backpropagate (forward(X, targets) not called yet, or its last call "
+                "raised); call forward first"
+            )
         self._tape.backward([1.0] + [0.0] * (len(self._tape.outputs) - 1))
 
     def _record(self, X: Sequence[Sequence[float]], targets: list[Any]) -> Tape:
