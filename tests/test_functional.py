@@ -77,6 +77,16 @@ def test_numerical_grad_of_a_quadratic_is_exact_up_to_rounding(x: float) -> None
 def test_numerical_grad_refuses_non_numbers_naming_the_argument() -> None:
     with pytest.raises(TypeError, match="numerical_grad: argument 0: expected a real number .*got NoneType"):
         numerical_grad(lambda x: x, None)
+    with pytest.raises(TypeError, match="numerical_grad: h: expected a real number .*got str"):
+        numerical_grad(lambda x: x, 1.0, h="0.1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("h", [0, -1e-6, float("inf"), float("nan")])
+def test_numerical_grad_and_gradcheck_refuse_a_step_that_is_not_positive_and_finite(h: float) -> None:
+    with pytest.raises(ValueError, match=rf"numerical_grad: h must be a positive, finite step, got {h!r}"):
+        numerical_grad(lambda x: x * x, 1.0, h=h)
+    with pytest.raises(ValueError, match="h must be a positive"):
+        gradcheck(lambda x: x * x, 1.0, h=h)
 
 
 @given(COORDS, COORDS)

@@ -1,6 +1,7 @@
 """Gradients without the graph in view: ``grad``, ``numerical_grad``, ``gradcheck``."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from .engine import Value, as_float, enable_grad, no_grad
@@ -35,6 +36,9 @@ def _evaluate(f: Function, args: list[float]) -> float:
 
 def numerical_grad(f: Function, *args: float, h: float = 1e-6) -> tuple[float, ...]:
     """Central differences ``(f(x + h) - f(x - h)) / 2h`` in float64, one pair of calls per argument."""
+    h = as_float(h, "numerical_grad: h")
+    if not 0.0 < h < math.inf:
+        raise ValueError(f"numerical_grad: h must be a positive, finite step, got {h!r}")
     point = [as_float(a, f"numerical_grad: argument {i}") for i, a in enumerate(args)]
     partials = []
     for i, x in enumerate(point):
