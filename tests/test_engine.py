@@ -6,6 +6,7 @@ import gc
 import math
 import subprocess
 import sys
+from fractions import Fraction
 from importlib.metadata import version
 from typing import Callable, Sequence
 
@@ -290,7 +291,10 @@ def test_value_refuses_non_numbers_naming_the_type(bad: object, type_name: str) 
 
 
 def test_bool_and_int_data_become_floats() -> None:
-    assert (Value(True).data, Value(3).data) == (1.0, 3.0)
+    # == alone cannot tell: True == 1.0 and 3 == 3.0
+    for number, data in ((True, 1.0), (3, 3.0), (Fraction(1, 4), 0.25)):
+        assert type(Value(number).data) is float and Value(number).data == data
+    assert type((Value(2.0) * 3).local_grads[0]) is float and type((Value(2.0) ** True).data) is float
 
 
 @pytest.mark.parametrize(
