@@ -3,7 +3,9 @@ against central differences in float64, over the op's real domain; kinks, overfl
 identities are tested on their own below."""
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -13,7 +15,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import microgradnet
-from microgradnet import Value, no_grad, numerical_grad, ops
+from microgradnet import Value, no_grad, numerical_grad, ops, zero_grad
 
 EPS = sys.float_info.epsilon
 TINY = 5e-324  # the smallest subnormal: the absolute rounding step near 0
@@ -325,6 +327,17 @@ def test_formulas_of_ops_with_any_number_of_inputs() -> None:
         "d/dx2 [Σ wj xj] = w2")
     assert (x - 0).op.formula == "d/dx [x + 0] = 1" and (x * -1).op.formula == "d/dx [-x] = -1"
     assert (x ** 0.5).op.formula == "d/dx x^0.5 = 0.5 x^-0.5"
+
+
+def test_a_graph_survives_deepcopy_and_pickle() -> None:
+    for node in every_op():
+        for twin in (copy.deepcopy(node), pickle.loads(pickle.dumps(node))):
+            assert (twin.op, twin.op.formula, twin.data) == (node.op, node.op.formula, node.data)
+            assert twin.op.rule(*(v.data for v in twin.inputs)) == node.op.rule(*(v.data for v in node.inputs))
+            twin.backward()
+            node.backward()
+            assert [v.grad for v in twin.inputs] == [v.grad for v in node.inputs]
+            zero_grad([*node.inputs, *twin.inputs])
 
 
 def test_a_leaf_has_no_op_inputs_or_local_grads() -> None:

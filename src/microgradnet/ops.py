@@ -36,6 +36,10 @@ class Op(str):
         op.formula = formula
         return op
 
+    def __reduce__(self) -> tuple[type[Op], tuple[str, Rule, str]]:
+        # str's own reduce would rebuild the op from its name alone: copy and pickle of a graph failed
+        return (Op, (str(self), self.rule, self.formula))
+
     def formulas(self, n: int) -> tuple[str, ...]:
         """The rule for each of ``n`` inputs: the fixed clauses, then the ``{i}`` clauses for i = 1, 2, ..."""
         clauses = self.formula.split("; ")
