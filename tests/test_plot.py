@@ -134,6 +134,17 @@ def test_several_outputs_fill_the_argmax_regions() -> None:
     assert not [a for a in ax.get_children() if isinstance(a, ContourSet) and not a.filled]
 
 
+def test_decision_boundary_takes_numpy_arrays_as_fit_does() -> None:
+    np = pytest.importorskip("numpy")
+    X, y = make_moons(20, seed=2)
+    model = MLP(2, [4, 1], seed=0)
+    fit(model, np.array(X), np.array(y), epochs=5, progress=False)
+    ax = plot_decision_boundary(model, np.array(X), np.array(y), resolution=5)
+    assert [c.get_label() for c in ax.collections if c.get_label().startswith("class")] == ["class 0", "class 1"]
+    with pytest.raises(ValueError, match="expected 2-D points"):
+        plot_decision_boundary(model, np.zeros((0, 2)), np.zeros(0))
+
+
 def test_decision_boundary_on_given_axes_and_bad_input() -> None:
     _, ax = plt.subplots()
     X, y = make_moons(10)

@@ -42,7 +42,7 @@ def plot_decision_boundary(
     mode without a graph. A one-output model's regions are filled from its continuous score, so the boundary
     is the smooth contour score = 0 (drawn as a thin black line); several outputs fill the argmax regions.
     """
-    if not X or any(len(x) != 2 for x in X):
+    if len(X) == 0 or any(len(x) != 2 for x in X):  # len, not truth: X may be a NumPy array, as fit allows
         raise ValueError("plot_decision_boundary: expected 2-D points (a non-empty list of [x1, x2])")
     if len(X) != len(y):
         raise ValueError(f"plot_decision_boundary: X and y must have the same length, got {len(X)} and {len(y)}")
