@@ -59,6 +59,10 @@ for step in steps:
     print(step)
 
 # %% [markdown]
+# A leaf's line shows the gradient it really received: x0 gets 0.39, although the line of its ×
+# gate reads 0.20 × 2.00 = 0.40. The exact upstream there is σ(1)(1 − σ(1)) = 0.1966, and
+# 0.1966 × 2 = 0.3932; the slide, like the × line, multiplies the rounded 0.2.
+#
 # The slide's numbers, step by step (upstream, local, downstream at the slide's rounding):
 
 # %%
@@ -101,12 +105,17 @@ frames[2]
 # %% [markdown]
 # ## The gradient
 #
-# "Note ordering of arguments": the slide lists ∇f in the order (x0, x1, w0, w1, w2).
+# "Note ordering of arguments": the slide lists ∇f in the order (x0, x1, w0, w1, w2), to one
+# decimal; the exact values are 0.1966 times (w0, w1, x0, x1, 1).
 
 # %%
 gradient = tuple(leaf.grad for leaf in leaves)
-print("∇f(-1, -2, 2, -3, -3) =", tuple(round(g, 2) for g in gradient))
+# NBVAL_CHECK_OUTPUT
+print(f"∇f(-1, -2, 2, -3, -3) = {tuple(round(g, 1) for g in gradient)} (the slide, one decimal)")
+print(f"                 exact: {tuple(round(g, 4) for g in gradient)}")
 assert rounded(gradient, 1) == [0.4, -0.6, -0.2, -0.4, 0.2]
+dsigma = f.data * (1 - f.data)  # σ'(z) = σ(z)(1 - σ(z)) at z = 1: 0.1966
+assert all(math.isclose(g, dsigma * v, rel_tol=1e-14) for g, v in zip(gradient, (w0.data, w1.data, x0.data, x1.data, 1)))
 draw_dot(f)
 
 # %% [markdown]
