@@ -106,7 +106,8 @@ z7.backward()
 
 # NBVAL_CHECK_OUTPUT
 for name, names in SHARED.items():
-    terms = " + ".join(f"{weights[w].grad:.4f}" for w in names)
+    first, *rest = (weights[w].grad for w in names)
+    terms = f"{first:.4f}" + "".join(f" {'-' if g < 0 else '+'} {abs(g):.4f}" for g in rest)
     print(f"dz7/d{name} = {' + '.join('dz7/d' + w for w in names)}")
     print(f"       = {terms} = {params[name].grad:.4f}")
 
