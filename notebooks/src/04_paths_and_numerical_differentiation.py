@@ -28,7 +28,7 @@ import struct
 
 import matplotlib.pyplot as plt
 
-from microgradnet import MLP, Value, analysis, draw_dot, make_moons, mse, no_grad, numerical_grad
+from microgradnet import MLP, draw_dot, make_moons, mse, numerical_grad
 from microgradnet.analysis import count_edges, count_paths, diamond, enumerate_paths, path_sum_grad
 
 # %% [markdown]
@@ -154,35 +154,33 @@ print("path sum = backprop for the first-layer weights:", [round(w.grad, 6) for 
 # ## Numerical differentiation: one or two forward passes per parameter
 #
 # ∂E/∂θ_t ≈ (E(θ + ε·δ_t) − E(θ − ε·δ_t)) / 2ε, where δ_t is the indicator vector of parameter t.
-# It works for any E, but costs two forward passes per parameter. For a small network,
-# count them:
+# It works for any E, but costs two forward passes per parameter. `numerical_grad(E, *θ)` does
+# exactly that; for a small network, count the forward passes it makes:
 
 # %%
 X, y = make_moons(8, noise=0.1, seed=0)
 model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
 params = model.parameters()
+theta = [p.data for p in params]
+
+mse([model(x) for x in X], y).backward()  # one forward and one backward pass give all the gradients
+backprop = [p.grad for p in params]
+
 forward_passes = 0
 
 
-def loss():
+def loss_at(*values):
+    """E(θ) with the model's parameters set to ``values``: one forward pass, counted."""
     global forward_passes
     forward_passes += 1
+    for p, v in zip(params, values):
+        p.data = v.data
     return mse([model(x) for x in X], y)
 
 
-loss().backward()  # one forward and one backward pass give all the gradients
-backprop = [p.grad for p in params]
-
-forward_passes, h, numeric = 0, 1e-6, []
-with no_grad():
-    for p in params:  # the perturbations δ_t, one parameter at a time
-        p.data += h
-        up = loss().data
-        p.data -= 2 * h
-        down = loss().data
-        p.data += h
-        numeric.append((up - down) / (2 * h))
-
+numeric = numerical_grad(loss_at, *theta)  # perturbs θ by ±ε·δ_t, one parameter t at a time
+for p, v in zip(params, theta):
+    p.data = v  # put back the point θ
 largest = max(abs(a - n) for a, n in zip(backprop, numeric))
 # NBVAL_CHECK_OUTPUT
 print(f"{len(params)} parameters: backprop 1 forward + 1 backward pass, "
