@@ -15,7 +15,7 @@
 # %%
 import math
 
-from microgradnet import Value, draw_dot, dot, gradcheck
+from microgradnet import Value, dot, draw_dot, gradcheck, zero_grad
 from microgradnet import max as value_max
 
 # %% [markdown]
@@ -92,7 +92,7 @@ for name, (formula, value, node) in hand.items():
 # %%
 for name, (formula, value, node) in hand.items():
     assert math.isclose(value, node.grad, rel_tol=1e-12, abs_tol=1e-15), name
-assert (delta7, delta6, delta5) == (-1.0, -0.5, 1.5)
+assert (z[7].grad, a[6].grad, a[5].grad) == (-1.0, -0.5, 1.5)  # δ7 = -t (a mistake), δ6 = δ7·0.5, δ5 = δ7·(-1.5)
 
 # %% [markdown]
 # The general rule the slide extracts, δ_j = Σ_k δ_k·g'(z_k)·w_jk and ∂E/∂w_jk = δ_k·g'(z_k)·a_j,
@@ -102,8 +102,7 @@ assert (delta7, delta6, delta5) == (-1.0, -0.5, 1.5)
 # %%
 E_correct = value_max([0.0, -(z[7] * -1.0)])  # t = -1: here z7 < 0 has the right sign
 assert E_correct.data == 0.0
-for v in w.values():
-    v.grad = 0.0
+zero_grad(w.values())
 E_correct.backward()
 assert all(v.grad == 0.0 for v in w.values())
 
