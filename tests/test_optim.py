@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from microgradnet import Value
+from microgradnet import MLP, Value
 from microgradnet.losses import l2_penalty
 from microgradnet.optim import SGD, Adam
 
@@ -171,6 +171,8 @@ def test_bad_state_dicts_leave_the_optimizer_unchanged() -> None:
         (lambda p: Adam(p, eps=-1e-8), ValueError, "Adam eps"),
         (lambda p: SGD([], lr=0.1), ValueError, "empty parameter list"),
         (lambda p: SGD([1.0], lr=0.1), TypeError, "parameter 0 must be a Value, got float"),
+        (lambda p: SGD([p, p], lr=0.1), TypeError, "parameter 0 must be a Value, got list"),  # was: unhashable type
+        (lambda p: Adam(MLP(2, [1])), TypeError, r"got the model \(MLP\); pass model.parameters\(\)"),
     ],
 )
 def test_bad_hyperparameters_are_refused(make, error: type, message: str) -> None:

@@ -20,11 +20,17 @@ class Optimizer:
     """What every optimizer shares: the parameter list, the learning rate, ``zero_grad``, state in and out."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
+        kind = type(self).__name__
+        if hasattr(params, "parameters"):
+            raise TypeError(
+                f"{kind}: expected a list of parameters, got the model ({type(params).__name__}); pass model.parameters()"
+            )
+        params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Value):
+                raise TypeError(f"{kind}: parameter {i} must be a Value, got {type(p).__name__}")
         # dict.fromkeys: a parameter listed twice (shared weights) is still updated once per step
         self.params: list[Value] = list(dict.fromkeys(params))
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"{type(self).__name__}: parameter {i} must be a Value, got {type(p).__name__}")
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list")
         self.lr = lr
