@@ -51,9 +51,11 @@ plt.show()
 # ## The optimization view: the same steps as SGD on max(0, −z·t)
 #
 # ∂E_k/∂w = 1(−z·t > 0)·(−x·t), so an SGD step w ← w − η·∂E_k/∂w adds η·x·t on a mistake and
-# does nothing otherwise. Run both side by side, one sample at a time, with η = 1: autodiff on
-# `Perceptron.loss` (which is max(−z·t, 0)) against the rule, and compare the weights after
-# every single step.
+# does nothing otherwise. On the boundary z = 0 the rule counts a mistake (that is how it leaves
+# w = 0), while the slide's indicator is 0; there E_k has a kink, and the engine's `max` sends the
+# gradient to its first input −z·t, so the two still agree (the very first step is such a case).
+# Run both side by side, one sample at a time, with η = 1: autodiff on `Perceptron.loss` (which is
+# max(−z·t, 0)) against the rule, and compare the weights after every single step.
 
 # %%
 rule, sgd = Perceptron(2), Perceptron(2)
@@ -71,17 +73,18 @@ assert [p.data for p in rule.parameters()] == [w1, w2, b]
 print(f"{steps} steps: SGD on max(0, -z·t) and Rosenblatt's rule gave identical weights after every step")
 
 # %% [markdown]
-# At a correctly classified point the loss is 0 and so is its gradient; at a mistake the gradient
-# is −x·t (and −t for the bias):
+# At a correctly classified point the loss is 0 and so is its gradient; at a mistake, and on the
+# boundary, the gradient is −x·t (and −t for the bias):
 
 # %%
 probe = Perceptron(2)
 probe.w[0].data, probe.w[1].data, probe.b.data = 1.0, -1.0, 0.5
 right, wrong = ([2.0, 1.0], 1), ([2.0, 1.0], -1)  # z = 2 - 1 + 0.5 = 1.5
-for (x, target), expected in ((right, [0.0, 0.0, 0.0]), (wrong, [2.0, 1.0, 1.0])):
+boundary = ([0.0, 0.5], 1)  # z = 0 - 0.5 + 0.5 = 0
+for (x, target), expected in ((right, [0.0, 0.0, 0.0]), (wrong, [2.0, 1.0, 1.0]), (boundary, [0.0, -0.5, -1.0])):
     probe.zero_grad()
     probe.loss(x, target).backward()
-    assert [p.grad for p in probe.parameters()] == expected  # -x·t and -t when t = -1
+    assert [p.grad for p in probe.parameters()] == expected  # -x·t and -t
 
 # %% [markdown]
 # ## Perceptron vs. nearest-mean classifier
