@@ -130,10 +130,11 @@ ax.plot([x[0] for x in X], y, color="black", linewidth=3, alpha=0.3, label="y = 
 losses = {}
 for pieces in (2, 3, 4):
     unit = Maxout(1, 1, pieces=pieces, seed=0)
-    history = fit(unit, X, y, loss="mse", epochs=300, lr=0.05, batch_size=8, progress=False)
-    losses[pieces] = history.loss[-1]
+    fit(unit, X, y, loss="mse", epochs=300, lr=0.05, batch_size=8, progress=False)
     with no_grad():
-        ax.plot([x[0] for x in X], [unit(x).data for x in X], label=f"maxout, {pieces} pieces (mse {losses[pieces]:.3f})")
+        outputs = [unit(x) for x in X]
+        losses[pieces] = mse(outputs, y).data  # the trained unit's error on all the points
+        ax.plot([x[0] for x in X], [o.data for o in outputs], label=f"maxout, {pieces} pieces (mse {losses[pieces]:.3f})")
 ax.set_xlabel("x")
 ax.set_title("maxout units fit a convex function piece by piece")
 ax.legend(fontsize="small")
@@ -227,7 +228,8 @@ assert big == 1000.0
 #
 # As functions of the margin m = t·z (label t = ±1, score z): the 0–1 loss, the perceptron's
 # max(0, −m), the hinge max(0, 1 − m), the logistic loss −log σ(m) (BCE with y = 1), and the
-# squared error (1 − m)². Each curve is computed with the library's losses at t = +1, so m = z.
+# squared error (1 − m)². Each curve but the 0–1 loss is computed with the library's losses at
+# t = +1, so m = z.
 
 # %%
 ms = [-3 + 6 * i / 300 for i in range(301)]
