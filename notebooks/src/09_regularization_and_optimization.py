@@ -141,11 +141,12 @@ p = 0.5
 h = [0.3, -1.2, 2.0, 0.7, -0.4]  # some activations
 layer = Dropout(p, seed=0)
 draws = 20_000
-inverted_sum, lecture_sum = [0.0] * len(h), [0.0] * len(h)
+inverted_sum, lecture_sum, dropped = [0.0] * len(h), [0.0] * len(h), 0
 for _ in range(draws):
     kept = [v.data for v in layer(h)]  # training mode: 0, or h / (1 - p)
     lecture = [k * (1 - p) for k in kept]  # the same mask without the 1/(1-p): the lecture's training form
     assert all(k in (0.0, v / (1 - p)) for k, v in zip(kept, h))
+    dropped += kept.count(0.0)
     inverted_sum = [s + k for s, k in zip(inverted_sum, kept)]
     lecture_sum = [s + k for s, k in zip(lecture_sum, lecture)]
 inverted_mean = [s / draws for s in inverted_sum]
@@ -165,12 +166,12 @@ print("lecture:  at test time, (1 - p) · h   ", test_lecture)
 assert test_inverted == h
 assert all(abs(m - t) < 0.05 * abs(t) for m, t in zip(inverted_mean, test_inverted))
 assert all(abs(m - t) < 0.05 * abs(t) for m, t in zip(lecture_mean, test_lecture))
-# exactly, for one unit: E[mask / (1 - p)] = (1 - p) · 1/(1 - p) + p · 0 = 1, and E[mask] = 1 - p
-assert (1 - p) * (1 / (1 - p)) + p * 0 == 1 and (1 - p) * 1 + p * 0 == 1 - p
+assert abs(dropped / (draws * len(h)) - p) < 0.01  # each activation is dropped with probability p
 
 # %% [markdown]
 # So a network trained with the lecture's dropout and tested with the (1 − p) scaling computes
-# exactly what the inverted network computes with its next layer's weights multiplied by (1 − p).
+# exactly what an inverted-dropout network computes whose next-layer weights are the lecture
+# network's multiplied by (1 − p), in training and at test time.
 # In an MLP, `MLP(..., dropout=p)` puts a `Dropout(p)` after every hidden layer; `fit` trains in
 # training mode and evaluates in eval mode.
 #
