@@ -108,9 +108,9 @@ assert errors["mae"] < 0.2 < 1.0 < errors["mse"]
 # %% [markdown]
 # ## Neural network at work: the decision boundary
 #
-# micrograd's demo, as in the lecture: two interleaving moons (not linearly separable),
-# `MLP(2, [16, 16, 1])` with ReLUs, hinge loss plus 1e-4·L2, full-batch gradient descent with the
-# learning rate decaying from 1.0 to 0.1. The boundary after 1, 5 and 20 epochs…
+# The lecture's picture, made with micrograd's demo: two interleaving moons (not linearly
+# separable), `MLP(2, [16, 16, 1])` with ReLUs, hinge loss plus 1e-4·L2, full-batch gradient
+# descent with the learning rate decaying from 1.0 to 0.1. The boundary after 1, 5 and 20 epochs…
 
 # %%
 X, y = make_moons(100, noise=0.1, seed=0)
@@ -135,8 +135,8 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# … and after 100, when every point is on the correct side (like the perceptron, but although the
-# data are not linearly separable):
+# … and after 100, when every point is on the correct side (as with the perceptron, but on data
+# that are not linearly separable):
 
 # %%
 # README image: docs/decision_boundary.png
