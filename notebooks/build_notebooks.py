@@ -132,9 +132,10 @@ def save_image(cell: nbformat.NotebookNode, target: Path) -> None:
 def main(names: list[str]) -> None:
     sources = sorted(SOURCES.glob("*.py"))
     if names:
+        unknown = [n for n in names if not any(n in (s.stem, s.name) for s in sources)]
+        if unknown:
+            sys.exit(f"no notebook source matches {unknown}; sources: {[s.stem for s in sources]}")
         sources = [s for s in sources if s.stem in names or s.name in names]
-        if not sources:
-            sys.exit(f"no notebook source matches {names}; sources: {[s.stem for s in sorted(SOURCES.glob('*.py'))]}")
     for source in sources:
         print(f"building {source.stem}")
         print(f"  wrote {build(source).relative_to(ROOT)}")
