@@ -299,6 +299,18 @@ def test_compiled_loss_reports_extra_losses_and_outputs():
     assert [p.grad for p in params] == dynamic_step(model, lambda o, t: loss_fn(o, t)[0], X, y)[1]
 
 
+def test_compiled_loss_takes_one_target_list_per_row():
+    model = MLP(2, [3, 2], activation="tanh", seed=0)
+
+    def loss_fn(outputs, ts):  # two regression targets per row
+        return losses.mse([o for out in outputs for o in out], [t for row in ts for t in row])
+
+    compiled = compile_loss(model, loss_fn)
+    X, Y = [[0.5, -1.0], [2.0, 0.25]], [[1.0, 0.0], [0.0, 1.0]]
+    assert compiled.forward(X, Y) == compiled.forward(X, [(1.0, 0.0), (0.0, 1.0)]) == dynamic_step(model, loss_fn, X, Y)[0]
+    assert list(compiled.tapes) == [((1.0, 0.0), (0.0, 1.0))]
+
+
 # --- refusals -------------------------------------------------------------------------------------------
 
 

@@ -80,6 +80,11 @@ def _flatten_like(obj: Any, shape: Shape, where: str, numbers: list[float]) -> N
         _flatten_like(item, item_shape, f"{where}[{i}]", numbers)
 
 
+def _frozen(obj: Any) -> Any:
+    """``obj`` with every list or tuple in it made a tuple: nested targets (one list per row) as a dict key."""
+    return tuple(map(_frozen, obj)) if isinstance(obj, (list, tuple)) else obj
+
+
 def _outputs(result: Any) -> tuple[Value, ...]:
     """``fn``'s result as a tuple of Values, or a TapeError saying what it returned instead."""
     values = tuple(result) if isinstance(result, (list, tuple)) else (result,)
@@ -410,7 +415,7 @@ class CompiledLoss:
             raise ValueError(
                 f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
             )
-        key = tuple(targets)
+        key = _frozen(targets)
         tape = self.tapes.get(key)
         if tape is None:
             tape = self.tapes[key] = self._record(X, targets)
