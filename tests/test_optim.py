@@ -101,6 +101,8 @@ def test_adam_leaves_a_parameter_with_zero_gradient_where_it_is() -> None:
     before = optimizer.state_dict()
     with pytest.raises(ValueError, match="Adam eps: expected a number > 0"):
         optimizer.load_state_dict({**before, "eps": 0.0})
+    with pytest.raises(ValueError, match="'v' holds running means of g\\^2, which are >= 0, got -1.0"):
+        optimizer.load_state_dict({**before, "v": [0.0, -1.0]})
     assert optimizer.state_dict() == before
 
 

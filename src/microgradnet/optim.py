@@ -164,5 +164,7 @@ class Adam(Optimizer):
             raise ValueError(f"Adam.load_state_dict: 't' must be an int >= 0, got {t!r}")
         m = [as_float(x, "Adam m") for x in state["m"]]
         v = [as_float(x, "Adam v") for x in state["v"]]
+        if any(x < 0 for x in v):  # a mean of squares: a negative one would fail in sqrt halfway through step()
+            raise ValueError(f"Adam.load_state_dict: 'v' holds running means of g^2, which are >= 0, got {min(v)!r}")
         self.lr = state["lr"]
         self.betas, self.eps, self.t, self.m, self.v = betas, eps, t, m, v
