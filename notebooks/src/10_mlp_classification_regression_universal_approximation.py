@@ -140,8 +140,8 @@ plt.show()
 
 # %%
 # README image: docs/decision_boundary.png
-history = fit(network, X, y, loss="hinge", epochs=EPOCHS - done, l2=1e-4,
-              lr_schedule=lambda k: schedule(done + k), progress=False, compile=True)
+fit(network, X, y, loss="hinge", epochs=EPOCHS - done, l2=1e-4,
+    lr_schedule=lambda k: schedule(done + k), progress=False, compile=True)
 ax = plot_decision_boundary(network, X, y)
 ax.set_title("MLP(2, [16, 16, 1]) on two moons after 100 epochs")
 plt.show()
