@@ -365,6 +365,9 @@ def test_refuses_what_it_cannot_check():
         record(lambda x: (1e-9 - (x - 2.0) ** 2).log(), 2.0)  # defined only within 3e-5 of 2
     with pytest.raises(ValueError, match="probes must be at least 1"):
         record(lambda x: x * 2, 1.0, probes=0)
+    for probes in (2.0, "3", None):
+        with pytest.raises(TypeError, match=f"record: probes must be an int, got {type(probes).__name__}"):
+            record(lambda x: x * 2, 1.0, probes=probes)
 
 
 def test_a_probe_outside_the_domain_is_skipped():

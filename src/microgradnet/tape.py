@@ -191,6 +191,8 @@ def record(fn: Callable[..., Any], *example_inputs: Any, probes: int = 3, seed: 
     """
     if not is_grad_enabled():
         raise TapeError("record: gradients are off (inside no_grad), so fn builds no graph to record")
+    if not isinstance(probes, int) or isinstance(probes, bool):
+        raise TypeError(f"record: probes must be an int, got {type(probes).__name__} {probes!r}")
     if probes < 1:
         raise ValueError(f"record: probes must be at least 1 to check fn for data-dependent graphs, got {probes!r}")
     numbers: list[float] = []
