@@ -1,4 +1,4 @@
-"""microgradnet vs micrograd 0.1.0 in one run: speed and memory as ratios (issues 3 and 4, "Speed").
+"""microgradnet vs micrograd 0.1.0 in one run: speed and memory as ratios (the "Speed" sections of issues 3, 4 and 7).
 
 ``python benchmarks/bench.py`` prints the tables and writes ``benchmarks/RESULTS.md``;
 ``--quick`` is a smoke run that only prints. A ratio is micrograd time / microgradnet time
@@ -507,7 +507,7 @@ def bench_epoch(report: Report, trainers: dict[str, Trainer], init: Sequence[flo
 
 
 def floors_section(report: Report) -> None:
-    """The floors of issues 3 and 4, PASS/FAIL per variant."""
+    """The floors of issues 3, 4 and 7, PASS/FAIL per variant."""
     report.add(
         "## Floors",
         "",

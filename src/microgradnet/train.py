@@ -356,6 +356,6 @@ def gradient_descent(
     if raise_on_no_convergence:
         raise ConvergenceError(
             f"gradient_descent: did not converge after {max_steps} steps (i_max): the last step lowered the loss "
-            f"by {losses[-2] - losses[-1]!r}, not below tol={tol!r}"
+            f"by {losses[-2] - losses[-1]:.3g}, not below tol={tol:g}"
         )
     return losses
