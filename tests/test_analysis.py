@@ -177,9 +177,9 @@ def test_bad_arguments_name_the_problem() -> None:
         path_counts(None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="max_paths must be an int, got float"):
         path_sum_grad(root, x, max_paths=1e6)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="max_paths must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="max_paths must be an int >= 1, got 0"):
         enumerate_paths(root, x, max_paths=0)
-    with pytest.raises(ValueError, match="diamond: depth must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="diamond: depth must be an int >= 1, got 0"):
         diamond(0)
     with pytest.raises(TypeError, match="diamond: depth must be an int, got float"):
         diamond(2.0)  # type: ignore[arg-type]

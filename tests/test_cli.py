@@ -283,7 +283,7 @@ def test_console_script_is_the_same_command(tmp_path):
         (["train", "--activation", "nope"], ["--activation"]),
         (["train", "--data", "blobs", "--epochs", "1"], ["3 classes", "cross_entropy"]),
         (["train", "--data", "blobs", "--save", "new/model.json", "--plot", "plots/b.png"], ["3 classes"]),
-        (["train", "--samples", "1", "--history", "plots/h.png"], ["make_moons n"]),
+        (["train", "--samples", "1", "--history", "plots/h.png"], ["make_moons: n must be an int >= 2"]),
         (["train", "--save", "a-file/model.json"], ["a-file"]),
         (["train", "--plot", "."], ["directory"]),
         (["bogus"], ["invalid choice: 'bogus'"]),

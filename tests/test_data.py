@@ -99,11 +99,11 @@ def test_train_test_split_partitions_deterministically() -> None:
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: make_moons(1), ValueError, "make_moons n: expected an int >= 2, got 1"),
-        (lambda: make_moons(10.0), TypeError, "make_moons n: expected an int, got float"),
-        (lambda: make_circles(10, noise=-0.1), ValueError, "make_circles noise: expected a finite number >= 0"),
+        (lambda: make_moons(1), ValueError, "make_moons: n must be an int >= 2, got 1"),
+        (lambda: make_moons(10.0), TypeError, "make_moons: n must be an int, got float"),
+        (lambda: make_circles(10, noise=-0.1), ValueError, "make_circles: noise must be a finite number >= 0"),
         (lambda: make_circles(10, factor=1.5), ValueError, r"factor: expected a number in \(0, 1\)"),
-        (lambda: make_spirals(10, classes=1), ValueError, "make_spirals classes: expected an int >= 2"),
+        (lambda: make_spirals(10, classes=1), ValueError, "make_spirals: classes must be an int >= 2"),
         (lambda: make_blobs(10, centers=[[0.0, 0.0], [1.0]]), ValueError, "points of one dimension"),
         (lambda: make_sine(10, low=1.0, high=0.0), ValueError, "expected low < high"),
         (lambda: train_test_split([[0.0]] * 3, [0, 1]), ValueError, "same length, got 3 and 2"),

@@ -502,15 +502,15 @@ def test_unknown_activation_lists_the_valid_names():
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda: Neuron(0), ValueError, "nin must be at least 1, got 0"),
+        (lambda: Neuron(0), ValueError, "nin must be an int >= 1, got 0"),
         (lambda: Neuron(2.0), TypeError, "nin must be an int, got float"),
         (lambda: Layer(2, True), TypeError, "nout must be an int, got bool"),
         (lambda: MLP(2, []), TypeError, "non-empty list of layer sizes"),
         (lambda: MLP(2, "16"), TypeError, "non-empty list of layer sizes"),
         (lambda: MLP(2, 16), TypeError, "non-empty list of layer sizes"),
-        (lambda: MLP(2, [16, 0, 1]), ValueError, r"nouts\[1\] must be at least 1"),
+        (lambda: MLP(2, [16, 0, 1]), ValueError, r"nouts\[1\] must be an int >= 1"),
         (lambda: MLP(2, [3, 1], pieces=3), ValueError, "pieces applies only to maxout"),
-        (lambda: MLP(2, [3, 1], activation="maxout", pieces=0), ValueError, "pieces must be at least 1"),
+        (lambda: MLP(2, [3, 1], activation="maxout", pieces=0), ValueError, "pieces must be an int >= 1"),
         (lambda: Maxout(2, 2, pieces=1.5), TypeError, "pieces must be an int"),
         (lambda: MLP(2, [3, 1], seed="abc"), TypeError, "seed must be an int, None or a random.Random, got str"),
         (lambda: MLP(2, [3, 1], seed=1.5), TypeError, "seed must be an int, None or a random.Random, got float"),

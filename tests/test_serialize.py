@@ -253,7 +253,7 @@ def test_one_bad_value_after_many_good_ones_changes_nothing(model):
         ({"type": "Transformer", "nin": 2}, ValueError, "unknown model type 'Transformer'; known: MLP, Layer"),
         ({"type": "Neuron", "nin": 2, "activation": "relu", "extra": 1}, ValueError, r"fields \['nin', 'activation'\]"),
         ({"type": "Neuron", "nin": 2}, ValueError, r"fields \['nin', 'activation'\], got \['nin'\]"),
-        ({"type": "Neuron", "nin": -3, "activation": "relu"}, ValueError, "nin must be at least 1, got -3"),
+        ({"type": "Neuron", "nin": -3, "activation": "relu"}, ValueError, "nin must be an int >= 1, got -3"),
         ({"type": "Neuron", "nin": "2", "activation": "relu"}, TypeError, "nin must be an int, got str"),
         ({"type": "Layer", "nin": 2, "nout": 2, "activation": "swish"}, ValueError, "unknown activation 'swish'"),
     ],

@@ -8,10 +8,9 @@ dynamic programming, ``path_sum_grad`` really enumerates them (guarded by ``max_
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Iterator, NamedTuple
 
-from .engine import Value, as_float, topological_order
+from .engine import Value, as_float, as_int, topological_order
 
 DEFAULT_MAX_PATHS = 100_000
 
@@ -36,14 +35,6 @@ def _check_value(x: object, where: str, name: str) -> Value:
     if not isinstance(x, Value):
         raise TypeError(f"{where}: {name} must be a Value, got {type(x).__name__}")
     return x
-
-
-def _check_int(n: object, where: str, name: str, minimum: int) -> int:
-    if not isinstance(n, Integral) or isinstance(n, bool):
-        raise TypeError(f"{where}: {name} must be an int, got {type(n).__name__} {n!r}")
-    if n < minimum:
-        raise ValueError(f"{where}: {name} must be at least {minimum}, got {n}")
-    return int(n)
 
 
 def path_counts(root: Value) -> dict[Value, int]:
@@ -123,7 +114,7 @@ def _checked_paths(root: Value, leaf: Value, max_paths: int, where: str) -> Iter
     """The paths from ``root`` to ``leaf``, after refusing more than ``max_paths`` of them (counted exactly first)."""
     _check_value(root, where, "root")
     _check_value(leaf, where, "leaf")
-    max_paths = _check_int(max_paths, where, "max_paths", 1)
+    max_paths = as_int(max_paths, f"{where}: max_paths", 1)
     n = count_paths(root, leaf)
     if n > max_paths:
         name = repr(leaf.label) if leaf.label else "the leaf"
@@ -160,7 +151,7 @@ def diamond(depth: int, x: Value | float = 0.5) -> Diamond:
     a_depth. For 0 < x < 1 every value stays in (0, 1), so any depth backpropagates finitely.
     """
     where = "diamond"
-    depth = _check_int(depth, where, "depth", 1)
+    depth = as_int(depth, f"{where}: depth", 1)
     leaf = x if isinstance(x, Value) else Value(as_float(x, "diamond x"), "x")
     if not 0.0 < leaf.data < 1.0:
         raise ValueError(f"{where}: x must be in (0, 1) so that every value stays in (0, 1), got {leaf.data!r}")

@@ -10,23 +10,14 @@ import random
 from numbers import Integral
 from typing import Any, Sequence
 
-from .engine import as_float
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, else a clear error."""
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
-    return int(value)
+from .engine import as_float, as_int
 
 
 def _scale(name: str, value: Any) -> float:
     """``value`` as a finite float >= 0 (a noise level or a spread)."""
     x = as_float(value, name)
     if not (x >= 0 and math.isfinite(x)):
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return x
 
 
@@ -45,8 +36,8 @@ def _shuffled(rng: random.Random, X: list[list[float]], y: list[Any]) -> tuple[l
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Two interleaving half circles (scikit-learn's make_moons): upper moon class 0, lower moon class 1."""
-    n = _count("make_moons n", n, 2)
-    noise = _scale("make_moons noise", noise)
+    n = as_int(n, "make_moons: n", 2)
+    noise = _scale("make_moons: noise", noise)
     rng = random.Random(seed)
     n_upper = n // 2
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_upper)]
@@ -60,8 +51,8 @@ def make_circles(
     n: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5
 ) -> tuple[list[list[float]], list[int]]:
     """A circle of radius 1 (class 0) around one of radius ``factor`` (class 1): not linearly separable."""
-    n = _count("make_circles n", n, 2)
-    noise = _scale("make_circles noise", noise)
+    n = as_int(n, "make_circles: n", 2)
+    noise = _scale("make_circles: noise", noise)
     factor = as_float(factor, "make_circles factor")
     if not 0 < factor < 1:
         raise ValueError(f"make_circles factor: expected a number in (0, 1), got {factor!r}")
@@ -84,8 +75,8 @@ def make_xor(n: int = 4, noise: float = 0.0, seed: int = 0) -> tuple[list[list[f
 
     With n=4 and noise=0 it is exactly the four corners in that order.
     """
-    n = _count("make_xor n", n, 1)
-    noise = _scale("make_xor noise", noise)
+    n = as_int(n, "make_xor: n", 1)
+    noise = _scale("make_xor: noise", noise)
     rng = random.Random(seed)
     X = [[c + rng.gauss(0.0, noise) if noise else c for c in _XOR_CORNERS[i % 4][0]] for i in range(n)]
     return X, [_XOR_CORNERS[i % 4][1] for i in range(n)]
@@ -98,9 +89,9 @@ def make_spirals(
 
     Arm k turns 4 radians from angle 2πk/classes, so the arms are evenly spaced at every radius.
     """
-    n = _count("make_spirals n", n, 1)
-    classes = _count("make_spirals classes", classes, 2)
-    noise = _scale("make_spirals noise", noise)
+    n = as_int(n, "make_spirals: n", 1)
+    classes = as_int(classes, "make_spirals: classes", 2)
+    noise = _scale("make_spirals: noise", noise)
     rng = random.Random(seed)
     X: list[list[float]] = []
     y: list[int] = []
@@ -121,10 +112,10 @@ def make_blobs(
 
     ``centers`` is a count (that many centers evenly spaced on a circle of radius 2) or a list of points.
     """
-    n = _count("make_blobs n", n, 1)
-    std = _scale("make_blobs std", std)
+    n = as_int(n, "make_blobs: n", 1)
+    std = _scale("make_blobs: std", std)
     if isinstance(centers, Integral):
-        k = _count("make_blobs centers", centers, 1)
+        k = as_int(centers, "make_blobs: centers", 1)
         points = [[2.0 * math.cos(2 * math.pi * j / k), 2.0 * math.sin(2 * math.pi * j / k)] for j in range(k)]
     else:
         points = [[as_float(c, "make_blobs center coordinate") for c in center] for center in centers]
@@ -139,8 +130,8 @@ def make_blobs(
 def make_sine(n: int = 50, low: float = -math.pi, high: float = math.pi, noise: float = 0.0,
               seed: int = 0) -> tuple[list[list[float]], list[float]]:
     """A 1-D regression set y = sin(x) (+ Gaussian noise) at ``n`` evenly spaced x in [low, high], x as [[x]]."""
-    n = _count("make_sine n", n, 1)
-    noise = _scale("make_sine noise", noise)
+    n = as_int(n, "make_sine: n", 1)
+    noise = _scale("make_sine: noise", noise)
     low, high = as_float(low, "make_sine low"), as_float(high, "make_sine high")
     if not low < high:
         raise ValueError(f"make_sine: expected low < high, got low={low!r}, high={high!r}")

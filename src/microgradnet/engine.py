@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from contextlib import AbstractContextManager, contextmanager
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, Iterable, Iterator, Sequence
 
 from . import ops
@@ -141,6 +141,15 @@ def as_float(x: Any, where: str) -> float:
     if isinstance(x, Real):  # int, bool, Fraction, numpy floats and ints
         return float(x)
     raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r}")
+
+
+def as_int(x: Any, where: str, minimum: int) -> int:
+    """``x`` as a Python int >= ``minimum`` (bool refused), or a TypeError/ValueError naming ``where``."""
+    if not isinstance(x, Integral) or isinstance(x, bool):
+        raise TypeError(f"{where} must be an int, got {type(x).__name__} {x!r}")
+    if x < minimum:
+        raise ValueError(f"{where} must be an int >= {minimum}, got {x!r}")
+    return int(x)
 
 
 def as_value(x: Any, where: str) -> Value:

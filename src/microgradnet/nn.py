@@ -13,7 +13,7 @@ from numbers import Real
 from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
 
 from . import serialize
-from .engine import Value, as_float, dot, no_grad
+from .engine import Value, as_float, as_int, dot, no_grad
 from .engine import max as max_value
 from .serialize import PathLike
 
@@ -54,14 +54,6 @@ def _check_activation(name: Any, where: str, names: tuple[str, ...] = ACTIVATION
     if name not in names:
         raise ValueError(f"{where}: unknown activation {name!r}; valid names: {', '.join(names)}")
     return name
-
-
-def _check_count(n: Any, what: str, where: str) -> int:
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(f"{where}: {what} must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise ValueError(f"{where}: {what} must be at least 1, got {n}")
-    return n
 
 
 def _check_probability(p: Any, where: str) -> float:
@@ -244,7 +236,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", seed: Seed = None, *, init_std: float | None = None) -> None:
         super().__init__(seed)
-        self.nin = _check_count(nin, "nin", "Neuron")
+        self.nin = as_int(nin, "Neuron: nin", 1)
         self.activation = _check_activation(activation, "Neuron")
         std = default_init_std(activation, nin) if init_std is None else as_float(init_std, "Neuron init_std")
         rng = _rng(seed, "Neuron")
@@ -287,8 +279,8 @@ class Layer(Module):
         self, nin: int, nout: int, activation: str = "relu", seed: Seed = None, *, init_std: float | None = None
     ) -> None:
         super().__init__(seed)
-        self.nin = _check_count(nin, "nin", "Layer")
-        self.nout = _check_count(nout, "nout", "Layer")
+        self.nin = as_int(nin, "Layer: nin", 1)
+        self.nout = as_int(nout, "Layer: nout", 1)
         self.activation = _check_activation(activation, "Layer")
         std = default_init_std(activation, nin, nout) if init_std is None else init_std
         rng = _rng(seed, "Layer")
@@ -318,9 +310,9 @@ class Maxout(Module):
 
     def __init__(self, nin: int, nout: int, pieces: int = 2, seed: Seed = None) -> None:
         super().__init__(seed)
-        self.nin = _check_count(nin, "nin", "Maxout")
-        self.nout = _check_count(nout, "nout", "Maxout")
-        self.pieces = _check_count(pieces, "pieces", "Maxout")
+        self.nin = as_int(nin, "Maxout: nin", 1)
+        self.nout = as_int(nout, "Maxout: nout", 1)
+        self.pieces = as_int(pieces, "Maxout: pieces", 1)
         rng = _rng(seed, "Maxout")
         std = default_init_std("maxout", nin)
         self.units = [Layer(nin, pieces, "linear", rng, init_std=std) for _ in range(nout)]
@@ -390,17 +382,17 @@ class MLP(Module):
         pieces: int | None = None,
     ) -> None:
         super().__init__(seed)
-        self.nin = _check_count(nin, "nin", "MLP")
+        self.nin = as_int(nin, "MLP: nin", 1)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [_check_count(n, f"nouts[{i}]", "MLP") for i, n in enumerate(nouts)]
+        self.nouts = [as_int(n, f"MLP: nouts[{i}]", 1) for i, n in enumerate(nouts)]
         self.activation = _check_activation(activation, "MLP activation", MLP_ACTIVATIONS)
         self.output_activation = _check_activation(output_activation, "MLP output_activation", MLP_ACTIVATIONS)
         self.dropout = _check_probability(dropout, "MLP dropout")
         uses_maxout = "maxout" in (activation, output_activation)
         if pieces is not None and not uses_maxout:
             raise ValueError("MLP: pieces applies only to maxout layers (activation='maxout')")
-        self.pieces = (2 if pieces is None else _check_count(pieces, "pieces", "MLP")) if uses_maxout else None
+        self.pieces = (2 if pieces is None else as_int(pieces, "MLP: pieces", 1)) if uses_maxout else None
         rng = _rng(seed, "MLP")
         sizes = [nin, *self.nouts]
         self.layers: list[Module] = []
@@ -449,7 +441,7 @@ class Perceptron(Module):
 
     def __init__(self, nin: int, seed: Seed = None) -> None:
         super().__init__(seed)
-        self.nin = _check_count(nin, "nin", "Perceptron")
+        self.nin = as_int(nin, "Perceptron: nin", 1)
         self.w = [Value(0.0, f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.rng = _rng(seed, "Perceptron")
@@ -499,7 +491,7 @@ class Perceptron(Module):
         """
         if len(X) != len(t):
             raise ValueError(f"Perceptron.fit: X and t must have the same length, got {len(X)} and {len(t)}")
-        epochs = _check_count(epochs, "epochs", "Perceptron.fit")
+        epochs = as_int(epochs, "Perceptron.fit: epochs", 1)
         lr = _check_learning_rate(lr, "Perceptron.fit")
         rows = [_as_inputs(x, self.nin, f"Perceptron.fit X[{k}]") for k, x in enumerate(X)]
         targets = [_check_target(tk, f"Perceptron.fit t[{k}]") for k, tk in enumerate(t)]

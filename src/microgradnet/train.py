@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
 
-from .engine import Value, as_float, no_grad, zero_grad
+from .engine import Value, as_float, as_int, no_grad, zero_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mae, mse
 from .nn import Dropout, Module
 from .optim import SGD, Optimizer
@@ -189,14 +189,6 @@ def evaluate(
     return metrics
 
 
-def _count(where: str, name: str, value: Any, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def fit(
     model: Model,
     X: Sequence[Sequence[float]],
@@ -232,13 +224,13 @@ def fit(
     X, y = _check_data("fit", X, y)
     loss_fn, classification = _resolve_loss("fit", loss, y)
     targets = _loss_targets(loss, y)
-    epochs = _count("fit", "epochs", epochs, 1)
-    size = len(X) if batch_size is None else _count("fit", "batch_size", batch_size, 1)
+    epochs = as_int(epochs, "fit: epochs", 1)
+    size = len(X) if batch_size is None else as_int(batch_size, "fit: batch_size", 1)
     l2 = as_float(l2, "fit l2")
     if not l2 >= 0:
         raise ValueError(f"fit: l2 must be >= 0, got {l2!r}")
     if patience is not None:
-        patience = _count("fit", "patience", patience, 1)
+        patience = as_int(patience, "fit: patience", 1)
         if val_data is None:
             raise ValueError("fit: patience (early stopping) needs val_data=(X_val, y_val) to watch")
     if val_data is not None:
@@ -338,7 +330,7 @@ def gradient_descent(
     that raises the loss also stops: check the returned losses when lr may be too large.
     """
     params = list(params)
-    max_steps = _count("gradient_descent", "max_steps", max_steps, 1)
+    max_steps = as_int(max_steps, "gradient_descent: max_steps", 1)
     lr, tol = as_float(lr, "gradient_descent lr"), as_float(tol, "gradient_descent tol")
     if not lr > 0:
         raise ValueError(f"gradient_descent: lr must be > 0, got {lr!r}")
