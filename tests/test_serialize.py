@@ -2,6 +2,7 @@
 the model left bit-identical, and atomic saves."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import microgradnet as mg
 from microgradnet import MLP, Dropout, Layer, Maxout, Neuron, Perceptron
-from microgradnet import serialize
+from microgradnet import files, serialize
 from microgradnet.nn import Module
 
 
@@ -279,14 +280,13 @@ def test_load_state_dict_refuses_a_non_dict(model):
 def test_failure_while_writing_leaves_the_old_file_and_no_temp_file(model, saved, monkeypatch):
     old = saved.read_bytes()
 
-    def write_half_then_fail(obj, f, **kwargs):
-        f.write(json.dumps(obj)[:40])
-        raise OSError("disk full")
+    def fail_after_writing(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(serialize.json, "dump", write_half_then_fail)
+    monkeypatch.setattr(files.os, "fsync", fail_after_writing)
     for p in model.parameters():
         p.data += 1.0
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="No space left on device"):
         model.save(saved)
     assert saved.read_bytes() == old
     assert os.listdir(saved.parent) == ["model.json"]
@@ -298,7 +298,7 @@ def test_failure_at_rename_leaves_the_old_file_and_no_temp_file(model, saved, mo
     def refuse(src, dst):
         raise PermissionError("read-only")
 
-    monkeypatch.setattr(serialize.os, "replace", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
     with pytest.raises(PermissionError):
         Layer(2, 2, seed=0).save(saved)
     assert saved.read_bytes() == old
@@ -306,7 +306,7 @@ def test_failure_at_rename_leaves_the_old_file_and_no_temp_file(model, saved, mo
 
 
 def test_failed_first_save_creates_no_file(model, tmp_path, monkeypatch):
-    monkeypatch.setattr(serialize.json, "dump", lambda obj, f, **kwargs: (_ for _ in ()).throw(KeyboardInterrupt()))
+    monkeypatch.setattr(files.os, "fsync", lambda fd: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         model.save(tmp_path / "new.json")
     assert os.listdir(tmp_path) == []

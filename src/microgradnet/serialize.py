@@ -6,13 +6,13 @@ non-finite parameters are written as ``NaN`` / ``Infinity``, which ``json`` read
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
-import tempfile
 from numbers import Real
 from typing import Any, Union
+
+from .files import write_atomic
 
 FORMAT = "microgradnet.nn"
 VERSION = 1
@@ -74,34 +74,9 @@ def check_state(state: Any, architecture: dict[str, Any], count: int, source: st
 
 
 def write_json(path: PathLike, obj: Any) -> None:
-    """Write ``obj`` as JSON atomically: a temp file in the same directory, then ``os.replace``.
-
-    On any failure the temp file is removed and an existing file at ``path`` is left untouched.
-    """
-    path = os.fspath(path)
-    mode = _file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path: str) -> int:
-    """The permissions to give a written file: an existing file's own, else 0o666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    """Write ``obj`` as JSON atomically (``files.write_atomic``): an existing file at ``path`` is
+    left untouched on any failure, and a symlink or non-regular file there is refused."""
+    write_atomic(path, json.dumps(obj, indent=1), "save")
 
 
 def read_json(path: PathLike) -> Any:
