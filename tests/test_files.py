@@ -45,7 +45,7 @@ def test_refuses_to_replace_a_fifo(tmp_path):
 @pytest.mark.parametrize("name, message", [("", "the file name is empty"), ("sub/", "names a directory")])
 def test_refuses_empty_and_directory_names(tmp_path, name, message):
     with pytest.raises(OutputError, match=message):
-        check_output(name if not name else str(tmp_path / name))
+        check_output(name if not name else f"{tmp_path}/{name}")
 
 
 def test_a_missing_directory_is_named(tmp_path):
