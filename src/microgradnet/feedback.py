@@ -18,13 +18,13 @@ from .trace import fmt, node_name
 if TYPE_CHECKING:
     from .practice import Question
 
-KINDS = {
-    "local": "local gradient instead of downstream (forgot to multiply by the upstream gradient)",
-    "upstream": "upstream gradient passed on (forgot to multiply by the local gradient)",
-    "downstream": "downstream gradient instead of local",
+KINDS = {  # each kind of mistake, as a report names it
+    "local": "local instead of downstream",
+    "upstream": "upstream passed on",
+    "downstream": "downstream instead of local",
     "sign": "sign error",
-    "output": "used the node's output instead of its input",
-    "copy": "one contribution instead of the sum at a copy node",
+    "output": "output for input in the rule",
+    "copy": "one contribution at a copy node",
     "rounding": "right up to rounding",
 }
 

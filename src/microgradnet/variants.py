@@ -5,7 +5,7 @@ graph of ``exercises``); ``variants(source, students, seed)`` gives each student
 the source's graph with new leaf numbers (small integers, or one decimal where the lecture uses
 decimals), drawn from a generator seeded by the seed and the student, and kept only when the
 graph is pleasant to do by hand (no domain error, every number printable to 2 decimals, no
-gradient 0.00 unless the lecture's own numbers have it there). The numbers are recomputed by
+gradient below 0.01 unless the lecture's own numbers have a zero there). The numbers are recomputed by
 each op's own rule (``op.rule``), as ``Tape.forward`` does; no derivative is written here.
 
 A variant's answers sheet carries ``sheet NAME: value`` lines (student, graph, leaf numbers and
@@ -29,6 +29,7 @@ from .trace import fmt
 
 TRIES = 2000  # candidate numbers per variant before giving up
 LARGEST = 99.99  # a number on a sheet stays below 100: short enough for a box
+SMALLEST = 0.01  # a gradient prints as at least 0.01 (0.004 would print 0.00, 0.006 as a rounding lottery)
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
 SHEET = "sheet "  # the answers-sheet lines that name the variant start with this word
 # leaves that keep the lecture's number in every variant: bias inputs fixed at 1 and the target sign
@@ -125,9 +126,9 @@ class Variant:
 
     @property
     def title(self) -> str:
-        """What the sheet is headed with: ``Ana Lopez · variant K7QX2M`` (``variant 3 of 30`` without a roster)."""
+        """What the sheet is headed with: ``neuron, Ana Lopez, variant K7QX2M`` (``sheet 3 of 30`` without a roster)."""
         who = self.student or f"sheet {self.number} of {self.count}"
-        return f"{who} · variant {self.code}"
+        return f"{self.source.name}, {who}, variant {self.code}"
 
     @property
     def stem(self) -> str:
@@ -223,20 +224,24 @@ def _numbers(root: Value, ask: str) -> dict[str, float] | None:
     return shown if all(math.isfinite(x) for x in shown.values()) else None
 
 
+def _small(name: str, x: float) -> bool:
+    return abs(x) < SMALLEST and not name.startswith("value")
+
+
 def zeros(root: Value, ask: str = "downstream") -> set[str]:
-    """The numbers of ``root``'s sheet that print as 0.00: where the lesson itself has a zero gradient."""
+    """The gradients of ``root``'s sheet below 0.01 in size: where the lesson itself has a zero gradient."""
     shown = _numbers(root, ask) or {}
-    return {name for name, x in shown.items() if fmt(x) == "0.00" and not name.startswith("value")}
+    return {name for name, x in shown.items() if _small(name, x)}
 
 
 def pleasant(root: Value, allowed_zeros: set[str], ask: str = "downstream") -> bool:
     """Whether ``root``'s sheet is pleasant by hand: every number finite and below 100 in size, and no
-    gradient printing as 0.00 except those in ``allowed_zeros``."""
+    gradient below 0.01 in size (printing as 0.00 or nearly) except those in ``allowed_zeros``."""
     shown = _numbers(root, ask)
     if shown is None:
         return False
     for name, x in shown.items():
-        if abs(x) > LARGEST or (fmt(x) == "0.00" and not name.startswith("value") and name not in allowed_zeros):
+        if abs(x) > LARGEST or (_small(name, x) and name not in allowed_zeros):
             return False
     return True
 
@@ -326,3 +331,22 @@ def read_roster(path: str | Path) -> list[str]:
     if not names:
         raise VariantError(f"roster {file} is empty: expected one name or id per row")
     return list(names)
+
+
+def write_worksheets(made: Sequence[Variant], out_dir: str | Path, formats: Sequence[str] = ("svg", "png")) -> list[Path]:
+    """Each variant's worksheet (``worksheet.worksheet``, titled with the student and code) and the class list
+    ``NAME-class.csv`` (number, student, code, file stem), into ``out_dir``; returns the files written."""
+    from .files import write_atomic
+    from .worksheet import worksheet
+
+    written: list[Path] = []
+    rows = [["number", "student", "code", "sheet"]]
+    for v in made:
+        root, _ = v.build()
+        written += worksheet(root, out_dir, v.stem, v.ask, formats, title=v.title, sheet_lines=v.sheet_lines())
+        rows.append([str(v.number), v.student, v.code, f"{v.stem}-answers.txt"])
+    table = io.StringIO()
+    csv.writer(table, lineterminator="\n").writerows(rows)
+    name = made[0].source.name if made else "worksheet"
+    written.append(write_atomic(Path(out_dir) / f"{name}-class.csv", table.getvalue(), "worksheet"))
+    return written
