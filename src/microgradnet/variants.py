@@ -130,12 +130,12 @@ class Variant:
         who = self.student or f"sheet {self.number} of {self.count}"
         return f"{self.source.name}, {who}, variant {self.code}"
 
-    @property
-    def stem(self) -> str:
-        """File-name stem of this variant's files: ``neuron-03-ana-lopez`` (``neuron-03`` without a student)."""
+    def stem(self, name: str = "") -> str:
+        """File-name stem of this variant's files: ``neuron-03-ana-lopez`` (``neuron-03`` without a student;
+        ``name`` instead of the source's name)."""
         width = max(2, len(str(self.count)))
         slug = "-".join("".join(c if c.isalnum() else " " for c in self.student.lower()).split())
-        return f"{self.source.name}-{self.number:0{width}d}" + (f"-{slug[:40]}" if slug else "")
+        return f"{name or self.source.name}-{self.number:0{width}d}" + (f"-{slug[:40]}" if slug else "")
 
     def sheet_lines(self) -> list[str]:
         """The lines that name this variant on its answers sheet; ``read_sheet_lines`` reads them back."""
@@ -333,7 +333,8 @@ def read_roster(path: str | Path) -> list[str]:
     return list(names)
 
 
-def write_worksheets(made: Sequence[Variant], out_dir: str | Path, formats: Sequence[str] = ("svg", "png")) -> list[Path]:
+def write_worksheets(made: Sequence[Variant], out_dir: str | Path, formats: Sequence[str] = ("svg", "png"),
+                     name: str = "") -> list[Path]:
     """Each variant's worksheet (``worksheet.worksheet``, titled with the student and code) and the class list
     ``NAME-class.csv`` (number, student, code, file stem), into ``out_dir``; returns the files written."""
     from .files import write_atomic
@@ -343,10 +344,10 @@ def write_worksheets(made: Sequence[Variant], out_dir: str | Path, formats: Sequ
     rows = [["number", "student", "code", "sheet"]]
     for v in made:
         root, _ = v.build()
-        written += worksheet(root, out_dir, v.stem, v.ask, formats, title=v.title, sheet_lines=v.sheet_lines())
-        rows.append([str(v.number), v.student, v.code, f"{v.stem}-answers.txt"])
+        written += worksheet(root, out_dir, v.stem(name), v.ask, formats, title=v.title, sheet_lines=v.sheet_lines())
+        rows.append([str(v.number), v.student, v.code, f"{v.stem(name)}-answers.txt"])
     table = io.StringIO()
     csv.writer(table, lineterminator="\n").writerows(rows)
-    name = made[0].source.name if made else "worksheet"
+    name = name or (made[0].source.name if made else "worksheet")
     written.append(write_atomic(Path(out_dir) / f"{name}-class.csv", table.getvalue(), "worksheet"))
     return written
