@@ -200,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     _random_arguments(sheet)
     sheet.set_defaults(run=_worksheet)
     for command in (practice, sheet):
-        command.description += (" With --random, a fresh graph of --nodes op nodes over --ops, a node used twice "
-                                "with --fanout.")
+        command.description = (f"{command.description} With --random, a fresh graph of --nodes op nodes over --ops, "
+                               "a node used twice with --fanout.")
     practice.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
                           help="seed of --random (default: 0)")
     _random_arguments(practice)

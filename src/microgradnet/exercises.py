@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import random
+from functools import partial
 from operator import methodcaller
 from typing import Callable, NamedTuple, Sequence
 
@@ -146,7 +147,7 @@ def random_graph(
         shape = plan(names, nodes, fanout, rng)
         starts = [rng.choice((2.0, 0.5)) for _ in range(shape.leaves)]  # integers or one decimal
         try:
-            values = draw_values(lambda: build(shape, starts), rng, set(), allowed_zeros=set(), what="a random graph")
+            values = draw_values(partial(build, shape, starts), rng, set(), allowed_zeros=set(), what="a random graph")
         except VariantError:
             continue  # a shape whose gradients vanish at every number (relu after relu...): draw another
         root, leaves = build(shape, list(values.values()))

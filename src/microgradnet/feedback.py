@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+from .ops import Op
 from .trace import fmt, node_name
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def _rule_at_output(question: Question) -> float | None:
     """The local gradient of the question's input with that input's number replaced by the node's output."""
     node, i = question.node, question.index
     numbers = [node.data if k == i else v.data for k, v in enumerate(node.inputs)]
+    if not isinstance(node.op, Op):
+        return None
     try:
         return node.op.rule(*numbers)[1][i]
     except (ArithmeticError, ValueError, IndexError):
@@ -142,6 +145,7 @@ def feedback(question: Question, given: float, qs: Sequence[Question], tolerance
 
 
 def mistake_table(qs: Sequence[Question], tolerance: float = 0.005) -> dict[str, list[dict[str, object]]]:
-    """Every question's mistakes as plain data, by question id: ``{"1.1": [{"kind", "value", "within", "message"}]}``."""
+    """Every question's mistakes as plain data by question id, ``{"1.1": [{"kind", "value", "within", "message"}]}``,
+    for a page to compare a typed number with in JavaScript: a match is ``|given - value| <= within``."""
     return {q.id: [{"kind": m.kind, "value": m.value, "within": m.within, "message": m.message}
                    for m in mistakes(q, qs, tolerance)] for q in qs}

@@ -14,16 +14,13 @@ import io
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from .feedback import KINDS, diagnose
 from .files import check_output, write_atomic
 from .practice import AnswersError, PracticeResult, grade_answers, questions, read_answers_file
 from .trace import node_name
 from .variants import Variant, read_sheet_lines
-
-if TYPE_CHECKING:
-    from .practice import Question
 
 UNANSWERED = "unanswered"
 OTHER = "other"
@@ -204,6 +201,7 @@ class Grades:
         import matplotlib
 
         matplotlib.use("Agg")
+        import matplotlib.colors
         import matplotlib.pyplot as plt
         import matplotlib.ticker
 
@@ -215,7 +213,8 @@ class Grades:
         fig, ax = plt.subplots(figsize=(9, 0.45 * len(missed) + 2.4))
         try:
             left = [0] * len(missed)
-            colours = dict(zip(kinds, ["#bbbbbb", *plt.get_cmap("tab10").colors[:len(KINDS)], "#555555"]))
+            palette = [matplotlib.colors.to_hex(plt.get_cmap("tab10")(k)) for k in range(len(KINDS))]
+            colours = dict(zip(kinds, ["#bbbbbb", *palette, "#555555"]))
             for kind in used:
                 widths = [m[2].get(kind, 0) for m in missed]
                 ax.barh(range(len(missed)), widths, left=left, color=colours[kind], label=_kind_name(kind))
@@ -268,7 +267,8 @@ def write_grades(grades: Grades, csv_path: str | Path, plot_path: str | Path | N
         written.append(grades.plot(plot_path))
     if reports is not None:
         for s in grades.graded:
-            written.append(write_atomic(Path(reports) / f"{s.path.stem}-report.txt", s.report + "\n", "grade --reports"))
+            report = Path(reports) / f"{s.path.stem}-report.txt"
+            written.append(write_atomic(report, s.report + "\n", "grade --reports"))
     return written
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .engine import Value, topological_order
+from .ops import Op
 from .practice import AnswersError, questions
-from .trace import fmt
 
 TRIES = 2000  # candidate numbers per variant before giving up
 LARGEST = 99.99  # a number on a sheet stays below 100: short enough for a box
@@ -101,7 +101,7 @@ class Source:
 def recompute(root: Value) -> None:
     """The forward pass again after leaves changed: each op node's value and local gradients from its own rule."""
     for node in topological_order(root):
-        if node.inputs:
+        if isinstance(node.op, Op):  # an op node (a leaf's op is "")
             node.data, node.local_grads = node.op.rule(*(v.data for v in node.inputs))
 
 
