@@ -135,7 +135,7 @@ def random_graph(
 
     Returns the output (labelled f) and the named leaves. The same arguments give the same graph.
     """
-    from .variants import VariantError, draw_values
+    from .variants import VariantError, choices, draw_values
 
     names = parse_ops(ops)
     as_int(nodes, "random graph: nodes", 1)
@@ -145,11 +145,14 @@ def random_graph(
     rng = random.Random(f"microgradnet random graph {spec(names, nodes, fanout, seed)}")
     for _ in range(100):
         shape = plan(names, nodes, fanout, rng)
-        starts = [rng.choice((2.0, 0.5)) for _ in range(shape.leaves)]  # integers or one decimal
+        kinds = {LEAF_NAMES[k]: rng.choice((2.0, 0.5)) for k in range(shape.leaves)}  # integers or one decimal
+        starts = [rng.choice(choices(kind)) for kind in kinds.values()]
         try:
-            values = draw_values(partial(build, shape, starts), rng, set(), allowed_zeros=set(), what="a random graph")
-        except VariantError:
-            continue  # a shape whose gradients vanish at every number (relu after relu...): draw another
+            build(shape, starts)  # the shape needs numbers it can be built at, to be drawn again from there
+            values = draw_values(partial(build, shape, starts), rng, set(), originals=kinds, allowed_zeros=set(),
+                                 what="a random graph")
+        except (VariantError, ArithmeticError, ValueError):
+            continue  # a domain error, or gradients that vanish at every number (relu after relu...): draw again
         root, leaves = build(shape, list(values.values()))
         root.label = "f"
         return root, leaves
