@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from microgradnet import ops
+from microgradnet.cli import main
 from microgradnet.engine import Value, topological_order
 from microgradnet.exercises import RANDOM_OPS, parse_ops, random_graph
 from microgradnet.expr import FUNCTIONS
 from microgradnet.practice import questions
-from microgradnet.cli import main
 from microgradnet.variants import Source, read_sheet_lines, recompute, variants
 
 # the engine's op of each name, written out here rather than read from exercises
