@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class Sheet:
     variant: Variant | None = None
     result: PracticeResult | None = None
     kinds: dict[str, str] = field(default_factory=dict)  # question id -> mistake kind, UNANSWERED or OTHER
+    named: dict[str, str] = field(default_factory=dict)  # question id -> the mistakes its number matches, in words
     targets: dict[str, str] = field(default_factory=dict)  # question id -> "node → input", as the sheet names them
     report: str = ""
     error: str = ""
@@ -77,6 +79,7 @@ def grade_sheet(path: Path, tolerance: float = 0.005) -> Sheet:
     sheet = Sheet(path)
     try:
         variant, body = read_sheet_lines(read_answers_file(path), str(path))
+        sheet.variant = variant  # known from here on: a sheet whose answers cannot be read still names its student
         root, _ = variant.build()
         with sheet_labels(root):  # the node names the sheet itself shows (n1, n2, ... for unlabelled nodes)
             qs = questions(root, variant.ask, tolerance)
@@ -86,7 +89,7 @@ def grade_sheet(path: Path, tolerance: float = 0.005) -> Sheet:
     except (AnswersError, ValueError, ArithmeticError) as err:
         sheet.error = " ".join(str(err).split())
         return sheet
-    sheet.variant, sheet.result = variant, result
+    sheet.result = result
     for answer in result.answers:
         if answer.correct:
             continue
@@ -95,6 +98,8 @@ def grade_sheet(path: Path, tolerance: float = 0.005) -> Sheet:
         else:
             found = diagnose(answer.question, answer.given, qs, tolerance)
             sheet.kinds[answer.question.id] = found[0].kind if found else OTHER
+            if found:  # a number two mistakes give (-x where x is the upstream) names both
+                sheet.named[answer.question.id] = " or ".join(KINDS[m.kind] for m in found)
     return sheet
 
 
@@ -135,7 +140,7 @@ class Grades:
                 rows.append([s.student, s.code, str(s.path), "", "", "", *[""] * len(ids), "", s.error])
                 continue
             cells = {a.question.id: "" if a.given is None else str(int(a.correct)) for a in s.result.answers}
-            named = "; ".join(f"{i}: {KINDS[k]}" for i, k in s.kinds.items() if k in KINDS)
+            named = "; ".join(f"{i}: {text}" for i, text in s.named.items())
             total = len(s.result.questions)
             rows.append([s.student, s.code, str(s.path), str(s.result.correct), str(total),
                          f"{100 * s.result.correct / total:.0f}", *[cells[i] for i in ids], named, ""])
@@ -242,17 +247,16 @@ def _kind_name(kind: str) -> str:
 
 
 def grade(paths: Sequence[str | Path], tolerance: float = 0.005) -> Grades:
-    """Grade every sheet of ``paths`` (files, or directories of ``.txt`` sheets); the first graded sheet's graph
-    is the class's, and a sheet of another graph is reported rather than graded."""
+    """Grade every sheet of ``paths`` (files, or directories of ``.txt`` sheets); the graph most sheets have is
+    the class's, and a sheet of another graph is reported rather than graded."""
     sheets = [grade_sheet(path, tolerance) for path in sheet_files(paths)]
-    graded = [s for s in sheets if s.variant is not None]
-    if graded:
-        first = graded[0].variant
-        for s in graded[1:]:
-            other = s.variant
-            if (other.source.line(), other.ask) != (first.source.line(), first.ask):  # type: ignore[union-attr]
-                s.error = (f"a sheet of {other.source.line()} ({other.ask}), "  # type: ignore[union-attr]
-                           f"the class's first sheet is {first.source.line()} ({first.ask})")  # type: ignore[union-attr]
+    graphs = Counter((s.variant.source.line(), s.variant.ask) for s in sheets if s.result and s.variant)
+    if graphs:
+        (line, ask), _ = graphs.most_common(1)[0]
+        for s in sheets:
+            if s.result is not None and s.variant and (s.variant.source.line(), s.variant.ask) != (line, ask):
+                s.error = (f"a sheet of {s.variant.source.line()} ({s.variant.ask}), "
+                           f"the class's sheets are of {line} ({ask})")
                 s.result = None
     grades = Grades(sheets, tolerance)
     grades.find_copies()
