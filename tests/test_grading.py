@@ -113,7 +113,7 @@ def test_the_csv_is_the_one_computed_here(graded_class: tuple[Path, list[Variant
         assert "sign error" in named["1.1"] and "sign error" in named["7.2"]
         assert "local instead of downstream" in named["3.1"]
     assert [by_student[STUDENTS[k]][3] for k in range(10)] == ["12"] * 10
-    assert re.search(r"line \d+: expected 'ID: number' \(e\.g\. '1\.1: -0\.53'\), got '5\.2 -?\d\.\d\d'",
+    assert re.search(r"line \d+: expected 'ID: number' \(e\.g\. '1\.1: -0\.53'\), got '5\.2 -?\d\.\d\d +# to w2'",
                      by_student[STUDENTS[22]][19])  # the damaged sheet still names its student
     assert (tmp_path / "missed.png").read_bytes().startswith(b"\x89PNG")
 
