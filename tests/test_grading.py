@@ -128,7 +128,7 @@ def test_every_damaged_sheet_is_named_and_the_others_graded(
     assert summary.startswith("Graded 26 of 30 sheets of neuron (12 questions each)")
     failed = summary.split("4 sheets not graded:\n")[1].splitlines()
     names = [out / f"{made[k].stem()}-answers.txt" for k in range(20, 24)]
-    assert [line.split(": ", 1)[0].strip() for line in failed] == [str(p) for p in names]
+    assert [line.split(": ", 1)[0].split(" line ")[0].strip() for line in failed] == [str(p) for p in names]
     assert "it is not UTF-8 text" in failed[0]
     assert "no 'sheet code:' line" in failed[1]
     assert "expected 'ID: number'" in failed[2]

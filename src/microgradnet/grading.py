@@ -198,7 +198,7 @@ class Grades:
             lines.append(f"No sheet of {len(self.sheets)} could be graded.")
         if failed:
             lines.append(f"{len(failed)} sheet{'s' * (len(failed) > 1)} not graded:")
-            lines += [f"  {s.path}: {s.error}" for s in failed]
+            lines += [f"  {s.error}" if s.error.startswith(str(s.path)) else f"  {s.path}: {s.error}" for s in failed]
         return "\n".join(lines)
 
     def plot(self, path: str | Path, top: int = 12) -> Path:
