@@ -150,7 +150,7 @@ def random_graph(
         try:
             build(shape, starts)  # the shape needs numbers it can be built at, to be drawn again from there
             values = draw_values(partial(build, shape, starts), rng, set(), originals=kinds, allowed_zeros=set(),
-                                 what="a random graph")
+                                 what="a random graph", smallest=0.02)
         except (VariantError, ArithmeticError, ValueError):
             continue  # a domain error, or gradients that vanish at every number (relu after relu...): draw again
         root, leaves = build(shape, list(values.values()))
