@@ -237,3 +237,13 @@ def test_cli_bad_variants_are_one_line_exit_2_and_write_nothing(
     assert code == 2 and err.count("\n") == 1 and err.startswith("microgradnet: error: ")
     assert message.replace("EMPTY", files["EMPTY"]).replace("MISSING", files["MISSING"]) in err
     assert not out.exists()
+
+
+def test_practice_answers_on_a_variant_sheet_points_to_grade(tmp_path: Path) -> None:
+    from microgradnet import check_answers
+
+    (v,) = variants(Source("example", "neuron"), ["Ana"], seed=1)
+    write_worksheets([v], tmp_path, formats=("svg",))
+    sheet = tmp_path / f"{v.stem()}-answers.txt"
+    with pytest.raises(AnswersError, match=f"'sheet student' makes this a variant's sheet.*microgradnet grade {sheet}"):
+        check_answers(EXAMPLES["neuron"].build().root, sheet, output=None)

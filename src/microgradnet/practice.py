@@ -29,6 +29,7 @@ from .feedback import feedback, named
 from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
 ASK = ("downstream", "local")
+SHEET = "sheet "  # the lines of a variant's answers sheet that say which variant it is (variants.py) start so
 QUIT = ("", "q", "quit", "exit")
 HINT = ("h", "hint", "?")
 
@@ -406,6 +407,9 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
         if not sep:
             raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}")
         key = key.strip()
+        if key.startswith(SHEET) and key not in ids:
+            raise AnswersError(f"{source} line {number}: {key!r} makes this a variant's sheet, with numbers of its "
+                               f"own: grade it with 'microgradnet grade {source}'")
         if key not in ids:
             raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
                                f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")

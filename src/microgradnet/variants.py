@@ -26,14 +26,13 @@ from typing import Callable, Sequence
 
 from .engine import Value, topological_order
 from .ops import Op
-from .practice import AnswersError, questions
+from .practice import SHEET, AnswersError, questions
 
 TRIES = 2000  # candidate numbers per variant before giving up
 LARGEST = 99.99  # a number on a sheet stays below 100: short enough for a box
 SMALLEST = 0.01  # a gradient prints as at least 0.01 (0.004 would print 0.00, 0.006 as a rounding lottery)
 FLOOR = 0.05  # and, where the lecture's own numbers allow, at least 0.05: no saturated sigmoid's 0.02s
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
-SHEET = "sheet "  # the answers-sheet lines that name the variant start with this word
 # leaves that keep the lecture's number in every variant: bias inputs fixed at 1 and the target sign
 FIXED: dict[str, tuple[str, ...]] = {"delta-rule": ("x0", "z0"), "seven-unit": ("t",)}
 
