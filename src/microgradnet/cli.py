@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="answers sheets, or directories of them")
     grade.add_argument("--csv", required=True, metavar="FILE", help="the grades, one row per sheet")
-    grade.add_argument("--plot", metavar="FILE", help="the most-missed questions (PNG; default: CSV name + -missed.png)")
+    grade.add_argument("--plot", metavar="FILE",
+                       help="the most-missed questions (PNG; default: the CSV's name + -missed.png)")
     grade.add_argument("--reports", metavar="DIR", help="write each sheet's graded report into DIR")
     grade.add_argument("--tolerance", type=_positive_float, default=0.005, metavar="T",
                        help="accepted error; 0.005 accepts two decimals (default)")
