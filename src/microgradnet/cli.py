@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
 
     from .engine import Value
     from .examples import GraphExample, TrainingExample
+    from .trace import Step
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 EXIT_ERROR = 2
@@ -458,38 +458,25 @@ def _forward_text(root: Value, named: dict[str, Value]) -> str:
     lines = ["Forward pass"]
     if leaves:
         lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data)}" for v in leaves], "  ")
-    rows = []
-    for step in ops:
-        title, _, rest = str(step).partition(": ")
-        expression, _, value = rest.rpartition(" = ")
-        rows.append([title, expression, "=", value])
+    rows = [[cells.node, cells.expression, "=", cells.value] for cells in (step.cells() for step in ops)]
     if rows:
         lines += _table(rows, right={1, 3})
     return "\n".join(lines) + "\n"
 
 
-_BACKWARD_LINE = re.compile(
-    r"(?P<node>.+?): upstream (?P<up>\S+) × local (?P<local>.+?) = (?P<down>.+?) → (?P<to>.+)"
-)
-
-
-def _backward_text(steps: list) -> str:
+def _backward_text(steps: list[Step]) -> str:
     """The backward steps of op nodes as a table: node, upstream × local = downstream → inputs."""
     lines = ["Backward pass: upstream × local = downstream, from the output back"]
-    rows, raw = [["node", "upstream", "", "local", "", "downstream", "", "to"]], []
+    rows = [["node", "upstream", "", "local", "", "downstream", "", "to"]]
     for step in steps:
-        if not step.inputs:
-            continue
-        match = _BACKWARD_LINE.fullmatch(str(step))
-        if match is None:
-            raw.append(f"  {step}")
-        else:
-            rows.append([match["node"], match["up"], "×", match["local"], "=", match["down"], "→", match["to"]])
+        if step.inputs:
+            c = step.cells()
+            rows.append([c.node, c.upstream, "×", c.local, "=", c.downstream, "→", c.to])
     if len(rows) > 1:
         lines += _table(rows, right={1, 3, 5})
-    elif not raw:
+    else:
         lines.append("  nothing to propagate: the output is an input itself")
-    return "\n".join(lines + raw) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ class AnswersError(ValueError):
 
 def local_rules(node: Value) -> list[tuple[str, str]]:
     """For each input of ``node``: the variable it plays in the op's rule and the rule, e.g. ("x", "d/dx exp(x) = exp(x)")."""
-    return [(re.match(r"d/d(\w+)", rule)[1], rule) for rule in node.op.formulas(len(node.inputs))]
+    return [(d.variable, d.text) for d in node.op.derivatives_for(len(node.inputs))]
 
 
 # --- questions and answers ---------------------------------------------------------------
@@ -99,11 +98,11 @@ class Question:
 
     def rule(self) -> str:
         """The local derivative rule of this input, at the values of the inputs its right-hand side uses."""
-        rules = local_rules(self.node)
-        rule = rules[self.index][1]
-        values = [f"{variable} = {fmt(v.data, self.digits)}" for (variable, _), v in zip(rules, self.node.inputs)
-                  if re.search(rf"\b{variable}\b", rule.partition(" = ")[2])]
-        return f"{rule}, at {', '.join(values)}" if values else rule
+        derivatives = self.node.op.derivatives_for(len(self.node.inputs))
+        rule = derivatives[self.index]
+        values = [f"{d.variable} = {fmt(v.data, self.digits)}" for d, v in zip(derivatives, self.node.inputs)
+                  if rule.uses_all or d.variable in rule.uses]
+        return f"{rule.text}, at {', '.join(values)}" if values else rule.text
 
     def hint(self) -> str:
         if self.ask == "downstream":

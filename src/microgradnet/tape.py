@@ -115,10 +115,8 @@ def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ..
     input_index = {v: k for k, v in enumerate(inputs)}
     signature: Graph = []
     for node in order:
-        if node.op:
-            rule = node.op.rule
-            op_key = (str(node.op), getattr(rule, "func", rule), getattr(rule, "args", ()))
-            signature.append(("op", op_key, tuple(position[v] for v in node.inputs)))
+        if node.op:  # the op record compares by its fields: name, rule, constant (-0.0 apart from 0.0), ...
+            signature.append(("op", node.op, tuple(position[v] for v in node.inputs)))
         elif node in input_index:
             signature.append(("input", input_index[node]))
         else:
@@ -131,7 +129,7 @@ def _describe(entry: tuple[Any, ...]) -> str:
     """One signature entry as it reads in an error message."""
     kind = entry[0]
     if kind == "op":
-        return f"{entry[1][0]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
+        return f"{entry[1]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
     if kind == "input":
         return f"input {entry[1]}"
     if kind == "leaf":
@@ -347,12 +345,7 @@ class Tape:
         lines += _section("parameters", _slot_names((n_in + k, p.label) for k, p in enumerate(self.parameters)))
         lines += _section("constants", [f"%{n_in + n_par + k} = {c!r}" for k, c in enumerate(self.constants)])
         for ins in self.instructions:
-            args = [f"%{k}" for k in ins.inputs]
-            if len(args) == 2 and ins.op in ("+", "-", "*", "/", "**"):
-                text = f"%{ins.output} = {args[0]} {ins.op} {args[1]}"
-            else:
-                name = ins.op if ins.op.isidentifier() else f'"{ins.op}"'
-                text = f"%{ins.output} = {name}({', '.join(args)})"
+            text = f"%{ins.output} = {ins.op.reads([f'%{k}' for k in ins.inputs])}"  # "%3 = %2 + 1", "%4 = exp(%3)"
             lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
         lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
         return "\n".join(lines)

@@ -274,7 +274,7 @@ def _draw(
         if v.inputs:
             op_id = f"{ids[v]}_op"
             lit = v in highlight
-            _add(graph, statements, "node", op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03",
+            _add(graph, statements, "node", op_id, str(v.op), shape="ellipse", style="filled", margin="0.06,0.03",
                  width="0.5", height="0.4", fontsize="20", penwidth="2.5" if lit else "1.4",
                  fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE)
             edge_style = {"color": _HIGHLIGHT_EDGE, "penwidth": "3"} if lit else {}
