@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``microgradnet`` command and its subcommands."""
     from .losses import LOSSES
     from .nn import MLP_ACTIVATIONS
+    from .ops import FUNCTIONS
 
     parser = _Parser(prog="microgradnet", description="Learn backpropagation, one node at a time.")
     parser.add_argument("--version", action="version", version=f"microgradnet {__version__}")
@@ -126,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser(
         "graph", help="trace and draw an expression typed on the command line",
-        description="Parse EXPR safely (numbers, names from --at, + - * / **, exp log sqrt tanh sigmoid relu "
-        "leaky_relu elu softplus abs) and print its forward values, backward steps and gradient. "
+        description=f"Parse EXPR safely (numbers, names from --at, + - * / **, {' '.join(FUNCTIONS)}) and print "
+        "its forward values, backward steps and gradient. "
         "An expression starting with '-' goes after '--': microgradnet graph --at x=1 -- '-x*x'.",
     )
     graph.add_argument("expr", metavar="EXPR", help="e.g. 'z*(x+y)' or '1/(1+exp(-(w0*x0+w1*x1+w2)))'")

@@ -11,22 +11,9 @@ import math
 from typing import Mapping, Union
 
 from .engine import Value, no_grad
+from .ops import FUNCTIONS
 
 Number = Union[int, float]
-
-# function name -> names of its optional numeric parameters (after the Value it applies to)
-FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "exp": (),
-    "log": (),
-    "sqrt": (),
-    "tanh": (),
-    "sigmoid": (),
-    "relu": (),
-    "leaky_relu": ("slope",),
-    "elu": ("alpha",),
-    "softplus": (),
-    "abs": (),
-}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {
@@ -197,7 +184,7 @@ class _Builder:
             raise ExpressionError(
                 f"call of {what!r} is not allowed at {_column(node)}; functions: {', '.join(FUNCTIONS)}"
             )
-        params = FUNCTIONS[name]
+        params = FUNCTIONS[name].parameters
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in node.keywords):
             raise ExpressionError(f"{name}: * and ** arguments are not allowed at {_column(node)}")
         given = {k.arg: k.value for k in node.keywords}

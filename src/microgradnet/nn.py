@@ -15,22 +15,16 @@ from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
 from . import serialize
 from .engine import Value, as_float, as_int, dot, no_grad
 from .engine import max as max_value
+from .ops import FUNCTIONS
 from .serialize import PathLike
 
 Seed = Union[int, random.Random, None]
 Inputs = Sequence[Union[Value, float]]
 
-# activation name -> Value -> Value ("linear" adds no node; "prelu" needs the neuron's slope)
+# activation name -> Value -> Value ("linear" adds no node; "prelu" needs the neuron's slope), from ops.FUNCTIONS
 ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "abs": Value.abs,
-    "hard_tanh": Value.hard_tanh,
+    **{name: getattr(Value, name) for name, function in FUNCTIONS.items() if function.activation},
 }
 ACTIVATIONS = (*ACTIVATION_FUNCTIONS, "prelu")
 MLP_ACTIVATIONS = (*ACTIVATIONS, "maxout")

@@ -402,6 +402,36 @@ BIASED_DOT = Op("dot", biased_dot, (D("b", "d/db [b + Σ wj xj] = 1"), *_DOT_RUL
                 repeat=Repeat(1, "{0} * {1}", " + "))
 
 
+@dataclass(frozen=True)
+class Function:
+    """A function of one Value, called as ``x.name(...)`` or ``name(x, ...)`` in an expression.
+
+    ``parameters`` are its optional plain-number arguments after the Value; ``activation`` says that
+    ``nn`` offers it as a neuron's activation.
+    """
+
+    name: str
+    parameters: tuple[str, ...] = ()
+    activation: bool = False
+
+
+# The one list of functions: what expr accepts, what `microgradnet graph --help` and the README list,
+# and (with activation=True) the activation names of nn. Each is a method of Value of the same name.
+FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    Function("exp"),
+    Function("log"),
+    Function("sqrt"),
+    Function("relu", activation=True),
+    Function("leaky_relu", ("slope",), activation=True),
+    Function("sigmoid", activation=True),
+    Function("tanh", activation=True),
+    Function("elu", ("alpha",), activation=True),
+    Function("softplus", activation=True),
+    Function("abs", activation=True),
+    Function("hard_tanh", activation=True),
+)}
+
+
 def _with_const(kind: str, c: float) -> Op:
     """A new op of ``kind`` with the plain number ``c`` bound into its rule: label, rule, derivative, reading."""
     if kind == "r**" and c <= 0:
