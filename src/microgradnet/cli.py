@@ -1,4 +1,5 @@
-"""The ``microgradnet`` command line: every subcommand (``demo``, ``example``, ``graph``, ``train``, ``practice``, ``worksheet``).
+"""The ``microgradnet`` command line, every subcommand in one place: ``demo``, ``example``, ``graph``, ``train``,
+``practice`` and ``worksheet``.
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -10,8 +11,9 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn
 
 from . import __version__
 

@@ -8,7 +8,7 @@ node whose ``.grad`` autodiff fills in, so the two can be compared number for nu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, NamedTuple, Union
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from . import engine
 from .data import make_blobs, make_moons, make_xor
@@ -334,7 +334,7 @@ class Example(NamedTuple):
 
     title: str
     row: int
-    build: Callable[[], Union[GraphExample, TrainingExample]]
+    build: Callable[[], GraphExample | TrainingExample]
 
     @property
     def trains(self) -> bool:

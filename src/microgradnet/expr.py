@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Mapping, Union
+from collections.abc import Mapping
+from typing import Union
 
 from .engine import Value, no_grad
 from .ops import FUNCTIONS

@@ -5,9 +5,10 @@ one prediction per sample (a ``Value`` or a number), or a single prediction for 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 from .engine import Value, as_float, as_value
 from .engine import max as value_max

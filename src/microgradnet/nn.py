@@ -9,8 +9,9 @@ import copy
 import html
 import math
 import random
+from collections.abc import Iterator, Sequence
 from numbers import Real
-from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
+from typing import Any, Callable, ClassVar, Union
 
 from . import serialize
 from .engine import Value, as_float, as_int, dot, no_grad
@@ -189,7 +190,9 @@ class Module:
             raise ValueError(f"{source}: the file holds a {kind}, not a {cls.__name__}")
         config = {k: v for k, v in architecture.items() if k != "type"}
         if set(config) != set(model_class.CONFIG):
-            raise ValueError(f"{source}: a {kind} architecture has fields {list(model_class.CONFIG)}, got {list(config)}")
+            raise ValueError(
+                f"{source}: a {kind} architecture has fields {list(model_class.CONFIG)}, got {list(config)}"
+            )
         try:
             model = model_class(**config, seed=state["seed"])
         except (TypeError, ValueError) as e:
@@ -478,7 +481,9 @@ class Perceptron(Module):
         z = self(x)
         return max_value([z * -_check_target(t, "Perceptron.loss"), 0.0])
 
-    def fit(self, X: Sequence[Inputs], t: Sequence[float], epochs: int = 100, lr: float = 1.0, shuffle: bool = False) -> list[int]:
+    def fit(
+        self, X: Sequence[Inputs], t: Sequence[float], epochs: int = 100, lr: float = 1.0, shuffle: bool = False
+    ) -> list[int]:
         """Sweep the data with Rosenblatt's rule until an epoch makes no mistake (or ``epochs`` run out).
 
         Returns the number of updates in each epoch; a final 0 means every sample is classified correctly.

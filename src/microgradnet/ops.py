@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
-from typing import Callable, Sequence
+from functools import cache, partial
+from typing import Callable
 
 INF = math.inf
 NAN = math.nan
@@ -324,7 +325,7 @@ def rpow_const(c: float, x: float) -> tuple[float, tuple[float]]:
 
 # --- n-ary ops ---------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _ones(n: int) -> tuple[float, ...]:
     return (1.0,) * n
 
@@ -395,8 +396,8 @@ HARD_TANH = _call("hard_tanh", hard_tanh, "d/dx hard_tanh(x) = 1 if -1 < x < 1, 
 _SUM_RULE = (D("x{i}", "d/dx{i} [x1 + ... + x{n}] = 1"),)
 _DOT_RULE = (D("w{i}", "d/dw{i} [Σ wj xj] = x{i}", ("x{i}",)), D("x{i}", "d/dx{i} [Σ wj xj] = w{i}", ("w{i}",)))
 SUM = Op("+", sum_, _SUM_RULE, "{each}", 0.0, infix=True, repeat=Repeat(0, "{0}", " + "))
-MAX = Op("max", maximum, (D("x{i}", "d/dx{i} max(...) = 1 if x{i} is the first largest of {xs}, else 0", uses_all=True),),
-         "max({each})", repeat=Repeat(0, "{0}", ", "))
+_MAX_RULE = D("x{i}", "d/dx{i} max(...) = 1 if x{i} is the first largest of {xs}, else 0", uses_all=True)
+MAX = Op("max", maximum, (_MAX_RULE,), "max({each})", repeat=Repeat(0, "{0}", ", "))
 DOT = Op("dot", dot, _DOT_RULE, "{each}", 0.0, infix=True, repeat=Repeat(0, "{0} * {1}", " + "))
 BIASED_DOT = Op("dot", biased_dot, (D("b", "d/db [b + Σ wj xj] = 1"), *_DOT_RULE), "{each} + {0}", infix=True,
                 repeat=Repeat(1, "{0} * {1}", " + "))
@@ -459,10 +460,12 @@ def _with_const(kind: str, c: float) -> Op:
         return unary(f"{n}**x", rpow_const, f"d/dx {n}^x = {n}^x log({n})", f"{k} ** {{0}}", ("x",))
     if kind == "leaky_relu":
         name = "leaky_relu" if c == 0.01 else f"leaky_relu({n})"
-        return Op(name, leaky_relu, (D("x", f"d/dx leaky_relu(x) = 1 if x > 0, else {n}", ("x",)),), f"{name}({{0}})", c)
+        rule = D("x", f"d/dx leaky_relu(x) = 1 if x > 0, else {n}", ("x",))
+        return Op(name, leaky_relu, (rule,), f"{name}({{0}})", c)
     if kind == "elu":
         name = "elu" if c == 1.0 else f"elu({n})"
-        return Op(name, elu, (D("x", f"d/dx elu(x) = 1 if x > 0, else {n} exp(x)", ("x",)),), f"{name}({{0}})", c)
+        rule = D("x", f"d/dx elu(x) = 1 if x > 0, else {n} exp(x)", ("x",))
+        return Op(name, elu, (rule,), f"{name}({{0}})", c)
     if kind == "sum":
         return Op(f"+ (start {n})", sum_, _SUM_RULE, f"{{each}} + {k}", c, infix=True, repeat=Repeat(0, "{0}", " + "))
     if kind == "dot":

@@ -6,7 +6,8 @@ draws on ``ax`` (a new figure when None) and returns the Axes.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Callable
 
 from .engine import Value
 from .engine import max as value_max

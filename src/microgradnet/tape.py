@@ -23,8 +23,9 @@ so branch on data outside ``fn``, not inside it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
 from .ops import Op
@@ -146,12 +147,13 @@ def _preview(numbers: list[float]) -> str:
 def _check(example: Graph, probe: Graph, numbers: list[float], constants: set[int]) -> None:
     """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
     where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
-    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, e.g. `if x.data > 0:`)"
+    why = ("fn builds a different graph when its inputs change "
+           "(data-dependent Python control flow, e.g. `if x.data > 0:`)")
     if len(example) != len(probe):
         raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
     for i, (a, b) in enumerate(zip(example, probe)):
         if a[0] == b[0] == "leaf" and a[1] is not b[1]:
-            if not (a[1].data == b[1].data or a[1].data != a[1].data and b[1].data != b[1].data):
+            if not (a[1].data == b[1].data or (a[1].data != a[1].data and b[1].data != b[1].data)):
                 raise TapeError(
                     f"record: fn makes a constant from its inputs' numbers (read from .data, or under no_grad): "
                     f"node {i} is {a[1].data!r} " + where.format(repr(b[1].data))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import math
 import random
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
+from typing import Any, Callable, ClassVar, Protocol, Union
 
 from .engine import Value, as_float, as_int, no_grad, zero_grad
 from .losses import LOSSES, Loss, l2_penalty
@@ -199,7 +200,8 @@ class CompiledLoss:
         targets = list(targets)
         if not X or len(targets) != len(X):
             raise ValueError(
-                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
+                f"CompiledLoss.forward: expected rows and one target per row, "
+                f"got {len(X)} rows and {len(targets)} targets"
             )
         key = _frozen(targets)
         tape = self.tapes.get(key)
@@ -263,8 +265,10 @@ def _graph_step(model: Model, rows: list[Any], targets: list[Any], objective: Ob
     return data_loss.data, outputs
 
 
-def _tape_step(compiled: CompiledLoss, rows: list[Any], targets: list[Any], optimizer: Optimizer) -> tuple[float, list[Any]]:
-    """One optimizer step replayed from the batch's tape (recorded on first sight); returns the data loss and outputs."""
+def _tape_step(
+    compiled: CompiledLoss, rows: list[Any], targets: list[Any], optimizer: Optimizer
+) -> tuple[float, list[Any]]:
+    """One optimizer step replayed from the batch's tape (recorded on first sight); returns data loss and outputs."""
     _, data_loss = compiled.forward(rows, targets)
     optimizer.zero_grad()
     compiled.backward()

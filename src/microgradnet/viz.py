@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import html
 import warnings
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .engine import Value, backward_walk, topological_order
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
@@ -321,7 +322,7 @@ def _row(caption: str, x: float | None, ink: str) -> str:
             f'<TD ALIGN="RIGHT" WIDTH="{_NUMBER_WIDTH}">{text}</TD></TR>')
 
 
-@lru_cache(maxsize=None)
+@cache
 def _drawing_class() -> type:
     """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
     import graphviz
