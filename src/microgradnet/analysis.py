@@ -86,7 +86,7 @@ def _walk(root: Value, leaf: Value) -> Iterator[Path]:
     if root is leaf:
         yield Path((root,), (), 1.0)
         return
-    nodes, local_grads = [root], []
+    nodes, local_grads = [root], list[float]()
     stack = [iter(zip(root.inputs, root.local_grads))]
     while stack:
         for inp, local in stack[-1]:  # noqa: B007 - local is read after the break

@@ -247,7 +247,7 @@ def _demo(args: argparse.Namespace) -> None:
     written = Written()
     for name, picture in (("add-mul", False), ("neuron", True)):
         example = examples.EXAMPLES[name]
-        built = example.build()
+        built = _graph_example(name)
         print(_graph_text(name, example.title, example.row, built))
         written.graph(built.root, out / name)
         if picture:
@@ -376,8 +376,18 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     if args.expr is None:
         if args.example not in graphs:
             raise CliError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
-        return EXAMPLES[args.example].build().root
+        return _graph_example(args.example).root
     return parse_at(args.expr, args.at)[0]
+
+
+def _graph_example(name: str) -> GraphExample:
+    """The lecture example ``name`` built, when it is a graph rather than a training run."""
+    from .examples import EXAMPLES, GraphExample
+
+    built = EXAMPLES[name].build()
+    if not isinstance(built, GraphExample):
+        raise CliError(f"example {name!r} trains a network; it has no graph to trace")
+    return built
 
 
 def _practice(args: argparse.Namespace) -> int:
@@ -575,8 +585,9 @@ class Written:
 
         boundary = stem.with_name(f"{stem.name}-boundary.png")
         self.plot(boundary, lambda ax: plot_decision_boundary(run.model, run.X, run.y, ax=ax))
-        if run.history is not None:
-            self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(run.history, ax=ax))
+        history = run.history
+        if history is not None:
+            self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(history, ax=ax))
 
     def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
         """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""

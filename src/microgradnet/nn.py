@@ -389,7 +389,8 @@ class MLP(Module):
         uses_maxout = "maxout" in (activation, output_activation)
         if pieces is not None and not uses_maxout:
             raise ValueError("MLP: pieces applies only to maxout layers (activation='maxout')")
-        self.pieces = (2 if pieces is None else as_int(pieces, "MLP: pieces", 1)) if uses_maxout else None
+        n_pieces = 2 if pieces is None else as_int(pieces, "MLP: pieces", 1)
+        self.pieces = n_pieces if uses_maxout else None
         rng = _rng(seed, "MLP")
         sizes = [nin, *self.nouts]
         self.layers: list[Module] = []
@@ -397,7 +398,7 @@ class MLP(Module):
             last = i == len(self.nouts) - 1
             name = output_activation if last else activation
             if name == "maxout":
-                self.layers.append(Maxout(n_in, n_out, self.pieces, rng))
+                self.layers.append(Maxout(n_in, n_out, n_pieces, rng))
             else:
                 self.layers.append(Layer(n_in, n_out, name, rng))
             if not last and self.dropout:
@@ -421,7 +422,7 @@ class MLP(Module):
                 parts.append(f"dropout {layer.p:g}")
             elif isinstance(layer, Maxout):
                 parts.append(f"{layer.nout} maxout({layer.pieces})")
-            else:
+            elif isinstance(layer, Layer):
                 parts.append(f"{layer.nout} {layer.activation}")
         return f"MLP({self.nin} -> [{', '.join(parts)}], {len(self.parameters())} parameters)"
 
@@ -442,6 +443,10 @@ class Perceptron(Module):
         self.w = [Value(0.0, f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.rng = _rng(seed, "Perceptron")
+
+    def __call__(self, x: Inputs) -> Value:
+        """z = b + w.x for inputs ``x``."""
+        return dot(self.w, _as_inputs(x, self.nin, "Perceptron"), self.b)
 
     def _forward(self, inputs: list[Value]) -> list[Value]:
         return [dot(self.w, inputs, self.b)]

@@ -28,7 +28,7 @@ from operator import itemgetter
 from typing import Any, Callable, NamedTuple
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
-from .ops import Op
+from .ops import Op, Rule
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
@@ -248,12 +248,12 @@ class Tape:
         self.local_grads: list[tuple[float, ...]] = [()] * len(slot)
         self.input_grads: list[float] = [0.0] * len(inputs)
         # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
-        self._forward_program = [
+        self._forward_program: list[tuple[Rule, Any, int, bool]] = [
             (ins.op.rule, itemgetter(*ins.inputs), ins.output, True) if len(ins.inputs) > 1
             else (ins.op.rule, ins.inputs[0], ins.output, False)
             for ins in self.instructions
         ]
-        self._backward_program = [
+        self._backward_program: list[tuple[int, Any, bool]] = [
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]

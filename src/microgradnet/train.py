@@ -114,7 +114,7 @@ def predicted_class(output: Output | float | Sequence[float]) -> int:
     return scores.index(max(scores))
 
 
-def _number(output: Value | float) -> float:
+def _number(output: Any) -> float:
     return output.data if isinstance(output, Value) else output
 
 
@@ -145,8 +145,8 @@ def scores(model: Model, X: Sequence[Sequence[float]]) -> list[float] | list[lis
     with _inference(model):
         outputs = [model(x) for x in X]
     if outputs and not isinstance(outputs[0], Value):
-        return [[o.data for o in output] for output in outputs]
-    return [output.data for output in outputs]
+        return [[o.data for o in output] for output in outputs if not isinstance(output, Value)]
+    return [output.data for output in outputs if isinstance(output, Value)]
 
 
 def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:

@@ -73,7 +73,8 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     order = _checked_order(root, options["max_nodes"])
     saved = {v: v.grad for v in order}
     known: dict[Value, float | None] = dict.fromkeys(order)
-    frames, statements = [], {}
+    frames: list[graphviz.Digraph] = []
+    statements: dict[tuple[Any, ...], str] = {}
     try:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
@@ -91,7 +92,8 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     options = _options("forward_frames", draw_options)
     order = _checked_order(root, options["max_nodes"])
     shown: set[Value] = set()
-    frames, statements = [], {}
+    frames: list[graphviz.Digraph] = []
+    statements: dict[tuple[Any, ...], str] = {}
     for i, node in enumerate(forward_order(root), 1):
         shown.add(node)
         caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
