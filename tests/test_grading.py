@@ -94,7 +94,7 @@ def graded_class(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[V
 
 def test_the_csv_is_the_one_computed_here(graded_class: tuple[Path, list[Variant], dict[str, list[str]]],
                                           tmp_path: Path) -> None:
-    out, made, expected = graded_class
+    out, _, expected = graded_class
     grades = grade([out])
     write_grades(grades, tmp_path / "grades.csv", tmp_path / "missed.png")
     rows = list(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text(encoding="utf-8"))))

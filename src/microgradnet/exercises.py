@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import operator
 import random
+from collections.abc import Sequence
 from functools import partial
 from operator import methodcaller
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 from .engine import Value, as_int
 from .expr import FUNCTIONS

@@ -13,9 +13,9 @@ import csv
 import io
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from .feedback import KINDS, diagnose
 from .files import check_output, write_atomic

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .engine import Value
 from .feedback import mistakes

@@ -20,12 +20,12 @@ import hashlib
 import io
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from .engine import Value, topological_order
-from .ops import Op
 from .practice import SHEET, AnswersError, questions
 
 TRIES = 2000  # candidate numbers per variant before giving up
@@ -102,7 +102,7 @@ class Source:
 def recompute(root: Value) -> None:
     """The forward pass again after leaves changed: each op node's value and local gradients from its own rule."""
     for node in topological_order(root):
-        if isinstance(node.op, Op):  # an op node (a leaf's op is "")
+        if node.inputs:
             node.data, node.local_grads = node.op.rule(*(v.data for v in node.inputs))
 
 
