@@ -200,3 +200,12 @@ def test_cli_grade_bad_input(argv: list[str], message: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert list((tmp_path / "OUT").iterdir()) == [] and not (tmp_path / "NODIR").exists()
+
+
+def test_a_gift_quiz_next_to_the_sheets_is_not_a_sheet(tmp_path: Path) -> None:
+    write_worksheets(variants(Source("example", "neuron"), ["Ana"], 1), tmp_path, formats=("svg",))
+    assert cli(["worksheet", "neuron", "--variants", "1", "--format", "gift", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "neuron.gift.txt").exists()
+    grades = grade([tmp_path])
+    assert [s.path.name for s in grades.sheets] == ["neuron-01-ana-answers.txt"] and not grades.failed
+    assert grades.summary().startswith("Graded 1 of 1 sheet of neuron")

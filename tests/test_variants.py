@@ -247,3 +247,13 @@ def test_practice_answers_on_a_variant_sheet_points_to_grade(tmp_path: Path) -> 
     sheet = tmp_path / f"{v.stem()}-answers.txt"
     with pytest.raises(AnswersError, match=f"'sheet student' makes this a variant's sheet.*microgradnet grade {sheet}"):
         check_answers(EXAMPLES["neuron"].build().root, sheet, output=None)
+
+
+def test_the_code_changes_with_every_field_of_the_sheet() -> None:
+    source = Source("example", "add-mul")
+    values = {"x": 1.0, "y": 2.0, "z": 3.0}
+    code = Variant(source, values, "Ana").code
+    assert Variant(source, dict(values), "Ana").code == code  # a hash of the fields, not of the object
+    others = [Variant(source, {**values, "z": 4.0}, "Ana"), Variant(source, values, "Bo"),
+              Variant(source, values, "Ana", ask="local"), Variant(Source("example", "copy-node"), values, "Ana")]
+    assert code not in {v.code for v in others}

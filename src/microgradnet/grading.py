@@ -20,9 +20,11 @@ from pathlib import Path
 from .feedback import KINDS, diagnose
 from .files import check_output, write_atomic
 from .practice import AnswersError, PracticeResult, grade_answers, questions, read_answers_file
+from .quiz import SUFFIX
 from .trace import node_name
 from .variants import Variant, read_sheet_lines
 
+GIFT_SUFFIX = SUFFIX["gift"]
 UNANSWERED = "unanswered"
 OTHER = "other"
 
@@ -57,12 +59,14 @@ class Sheet:
 
 
 def sheet_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The sheets to grade: each file given, and the ``.txt`` files of each directory given, in name order."""
+    """The sheets to grade: each file given, and the ``.txt`` files of each directory given (not a GIFT quiz
+    written next to them), in name order."""
     files: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix == ".txt" and p.is_file())
+            files += sorted(p for p in path.iterdir()
+                            if p.suffix == ".txt" and not p.name.endswith(GIFT_SUFFIX) and p.is_file())
         elif path.exists():
             files.append(path)
         else:
@@ -189,7 +193,7 @@ class Grades:
             scores = [result.correct for _, result in self.results]
             mean = statistics.mean(scores)
             graph = first.variant.source.line() if first.variant else "?"
-            lines.append(f"Graded {len(graded)} of {len(self.sheets)} sheets of {graph} "
+            lines.append(f"Graded {len(graded)} of {len(self.sheets)} sheet{'s' * (len(self.sheets) > 1)} of {graph} "
                          f"({n} questions each): mean {mean:.1f}/{n} ({100 * mean / n:.0f}%), "
                          f"median {statistics.median(scores):g}/{n}; {scores.count(n)} all right, "
                          f"{sum(len(s.kinds) == n and set(s.kinds.values()) == {UNANSWERED} for s in graded)} blank")
