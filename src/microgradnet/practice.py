@@ -13,6 +13,10 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
     1.1: -0.53      # question 1 of step 1 (step.input, both counted from 1)
     4: 0.20         # a step with one input: its number alone
     w0: -0.20       # the label of the input the gradient goes to, when one question leads there
+
+A variant's sheet (``variants.py``) also has ``sheet student:``, ``sheet graph:``, ``sheet at:`` and
+``sheet code:`` lines saying whose numbers it has; ``microgradnet grade`` reads them, ``check_answers``
+refuses such a sheet, as its numbers are not the graph's own.
 """
 from __future__ import annotations
 
