@@ -142,18 +142,20 @@ class Grades:
 
     def rows(self) -> list[list[str]]:
         """The CSV: a header, then per sheet the student, code, file, score and each question (1 right,
-        0 wrong, empty unanswered), the mistakes named, and why a sheet was not graded."""
+        0 wrong, empty unanswered), the mistakes named, the variant whose numbers the answers fit better
+        than their own (``find_copies``), and why a sheet was not graded."""
         ids = self.question_ids
-        rows = [["student", "code", "file", "correct", "questions", "percent", *ids, "mistakes", "error"]]
+        rows = [["student", "code", "file", "correct", "questions", "percent", *ids, "mistakes", "fits", "error"]]
         for s in self.sheets:
             if s.result is None:
-                rows.append([s.student, s.code, str(s.path), "", "", "", *[""] * len(ids), "", s.error])
+                rows.append([s.student, s.code, str(s.path), "", "", "", *[""] * len(ids), "", "", s.error])
                 continue
+            fits = f"{s.fits.code} ({s.fits.student or s.fits.path.name})" if s.fits is not None else ""
             cells = {a.question.id: "" if a.given is None else str(int(a.correct)) for a in s.result.answers}
             named = "; ".join(f"{i}: {text}" for i, text in s.named.items())
             total = len(s.result.questions)
             rows.append([s.student, s.code, str(s.path), str(s.result.correct), str(total),
-                         f"{100 * s.result.correct / total:.0f}", *[cells[i] for i in ids], named, ""])
+                         f"{100 * s.result.correct / total:.0f}", *[cells[i] for i in ids], named, fits, ""])
         return rows
 
     def csv_text(self) -> str:
