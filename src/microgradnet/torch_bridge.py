@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 import random
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 try:
     import torch
@@ -152,12 +153,14 @@ def _block_rows(linear: nn.Linear, prelu: nn.PReLU | None, grads: bool) -> torch
 
 def parameter_values(module: nn.Sequential) -> list[float]:
     """The module's parameters as floats in the order of ``MLP.parameters()`` (what ``from_torch`` loads)."""
-    return [x for block in _weight_blocks(module, "parameter_values") for x in _block_rows(*block, False).flatten().tolist()]
+    blocks = _weight_blocks(module, "parameter_values")
+    return [x for block in blocks for x in _block_rows(*block, False).flatten().tolist()]
 
 
 def parameter_grads(module: nn.Sequential) -> list[float]:
     """The ``.grad`` of the module's parameters as floats in the order of ``MLP.parameters()``."""
-    return [x for block in _weight_blocks(module, "parameter_grads") for x in _block_rows(*block, True).flatten().tolist()]
+    blocks = _weight_blocks(module, "parameter_grads")
+    return [x for block in blocks for x in _block_rows(*block, True).flatten().tolist()]
 
 
 def _activation_name(layer: nn.Module, nout: int) -> str | None:
@@ -229,7 +232,7 @@ def _mlp(blocks: list[dict[str, Any]], module: nn.Sequential, seed: int | None) 
         raise ValueError(f"from_torch: an MLP has one hidden activation, got {sorted(activations)}")
     dropouts = {b.get("dropout", 0.0) for b in hidden}
     if len(dropouts) > 1:
-        raise ValueError(f"from_torch: an MLP has the same dropout after every hidden layer, got p = {sorted(dropouts)}")
+        raise ValueError(f"from_torch: an MLP has one dropout p after every hidden layer, got {sorted(dropouts)}")
     pieces = {b["pieces"] for b in blocks if b["pieces"] is not None}
     if len(pieces) > 1:
         raise ValueError(f"from_torch: an MLP's maxout layers share one number of pieces, got {sorted(pieces)}")
@@ -307,7 +310,7 @@ def export_script(model: MLP, source: str = "a microgradnet model") -> str:
         raise TypeError(f"export: expected an MLP, got {type(model).__name__}")
     specs = layer_specs(model)
     module = to_torch(model)
-    inputs = check_inputs(model.nin)
+    inputs = check_inputs(model.architecture()["nin"])
     outputs = [o if isinstance(o, list) else [o] for o in scores(model, inputs)]
     own = [cls for name, cls in OWN_CLASSES.items() if any(spec[0] == name for spec in specs)]
 
@@ -321,7 +324,7 @@ def export_script(model: MLP, source: str = "a microgradnet model") -> str:
         f'"""{model!r}, exported from {source} by microgradnet {__version__}.',
         "",
         "Rebuilds the network in PyTorch (float64) with its weights. Run it: it recomputes the outputs",
-        f"microgradnet gave on {len(inputs)} inputs and exits 1 if any differs by more than {RTOL:g} (relative).",
+        f"microgradnet gave on {len(inputs)} inputs and exits 1 if they differ by more than {RTOL:g} of the largest.",
         '"""',
         "import sys",
         "",
@@ -335,7 +338,8 @@ def export_script(model: MLP, source: str = "a microgradnet model") -> str:
         "    model = nn.Sequential(",
         *[f"        {call(spec)}," for spec in specs],
         "    ).to(torch.float64)",
-        "    model.load_state_dict({name: torch.tensor(value, dtype=torch.float64) for name, value in PARAMETERS.items()})",
+        "    model.load_state_dict({key: torch.tensor(value, dtype=torch.float64)",
+        "                           for key, value in PARAMETERS.items()})",
         "    return model.eval()",
         "",
         "",
@@ -356,7 +360,8 @@ def export_script(model: MLP, source: str = "a microgradnet model") -> str:
         "    model = build()",
         "    error = check(model)",
         f"    if not error <= {RTOL!r}:",
-        f'        sys.exit(f"check failed: outputs differ from microgradnet\'s by {{error:.3g}} (relative), more than {RTOL:g}")',
+        f'        sys.exit(f"check failed: the outputs differ from microgradnet\'s by {{error:.3g}} "',
+        f'                 f"(relative), more than {RTOL:g}")',
         f'    print(f"{{model}}\\nok: {len(inputs)} outputs equal microgradnet\'s to {{error:.3g}} (relative)")',
     ]
     return "\n".join(lines) + "\n"
