@@ -360,7 +360,7 @@ def export_script(model: MLP, source: str = "a microgradnet model") -> str:
         "    model = build()",
         "    error = check(model)",
         f"    if not error <= {RTOL!r}:",
-        f'        sys.exit(f"check failed: the outputs differ from microgradnet\'s by {{error:.3g}} "',
+        '        sys.exit(f"check failed: the outputs differ from microgradnet\'s by {error:.3g} "',
         f'                 f"(relative), more than {RTOL:g}")',
         f'    print(f"{{model}}\\nok: {len(inputs)} outputs equal microgradnet\'s to {{error:.3g}} (relative)")',
     ]
