@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from microgradnet import MLP, SGD, Adam, losses
+from microgradnet import Value
 from microgradnet.data import make_moons
 from microgradnet.engine import sum as value_sum
 from microgradnet.nn import MLP_ACTIVATIONS
@@ -261,3 +262,46 @@ def test_the_exported_script_rebuilds_the_network_and_passes_its_own_check(tmp_p
     spoiled.write_text(script.read_text(encoding="utf-8").replace("OUTPUTS = [\n [", "OUTPUTS = [\n [1.0 + ", 1))
     result = subprocess.run([sys.executable, spoiled], check=False, capture_output=True, encoding="utf-8")
     assert result.returncode == 1 and "check failed: the outputs differ from microgradnet's by" in result.stderr
+
+
+def test_the_export_command_writes_a_script_that_passes_its_check(tmp_path):
+    def microgradnet(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "microgradnet", *args], cwd=tmp_path, check=False,
+                              capture_output=True, encoding="utf-8")
+
+    trained = microgradnet("train", "--hidden", "8,8", "--activation", "tanh", "--epochs", "5", "--save", "m.json",
+                           "--no-progress")
+    assert trained.returncode == 0, trained.stderr
+    exported = microgradnet("export", "m.json", "--to", "torch", "--out", "model.py")
+    assert exported.returncode == 0, exported.stderr
+    assert "model.py" in exported.stdout
+    result = subprocess.run([sys.executable, "model.py"], cwd=tmp_path, check=False, capture_output=True,
+                            encoding="utf-8")
+    assert result.returncode == 0, result.stderr
+    assert "Tanh()" in result.stdout and "ok: 8 outputs equal microgradnet's" in result.stdout
+    # a file that is not a model: one line, exit 2, no script
+    (tmp_path / "notes.json").write_text('{"a": 1}')
+    refused = microgradnet("export", "notes.json", "--out", "notes.py")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "not a model state" in refused.stderr
+    assert not (tmp_path / "notes.py").exists()
+
+
+def test_every_training_loss_has_its_torch_counterpart_with_the_same_value_and_gradient():
+    from microgradnet.losses import LOSSES
+
+    assert set(tb.TORCH_LOSSES) == set(LOSSES)
+    rng = random.Random(0)
+    for name, loss in LOSSES.items():
+        classes = 3 if loss.per_class else 1
+        scores = [[rng.gauss(0.0, 2.0) for _ in range(classes)] for _ in range(7)]
+        labels = [rng.randrange(3 if loss.per_class else 2) for _ in range(7)]
+        targets = loss.class_targets(labels)
+        values = [[Value(s) for s in row] for row in scores]
+        ours = loss([row if loss.per_class else row[0] for row in values], targets)
+        ours.backward()
+        s = torch.tensor(scores, dtype=torch.float64, requires_grad=True)
+        t = torch.tensor(targets) if loss.per_class else torch.tensor(targets, dtype=torch.float64)[:, None]
+        theirs = tb.torch_loss(name)(s, t)
+        theirs.backward()
+        assert relative_error([ours.data], [theirs.item()]) <= RTOL, name
+        assert relative_error([v.grad for row in values for v in row], s.grad.flatten().tolist()) <= RTOL, name

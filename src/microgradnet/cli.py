@@ -437,7 +437,6 @@ def _initial_model(args: argparse.Namespace, nout: int, classes: int) -> MLP:
         hidden = [16, 16] if args.hidden is None else args.hidden
         return MLP(2, [*hidden, nout], activation=args.activation or "relu", seed=args.seed)
     model = _load_model(args.init, "--init")
-    print(f"Continuing the model saved in {args.init}")
     _check_fits(model, "--init", args.init, args.data, nout, f"--loss {args.loss or 'hinge'} on {classes} classes")
     for option, given, saved in (("--hidden", args.hidden, model.nouts[:-1]),
                                  ("--activation", args.activation, model.activation)):
@@ -445,6 +444,7 @@ def _initial_model(args: argparse.Namespace, nout: int, classes: int) -> MLP:
             shown = ",".join(map(str, given)) if isinstance(given, list) else given
             raise CliError(f"--init {args.init}: the saved model has {option[2:]} {saved!r}, not {option} {shown} "
                            f"(leave {option} out to continue the saved model)")
+    print(f"Continuing the model saved in {args.init}")
     return model
 
 
