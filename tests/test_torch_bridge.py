@@ -13,8 +13,7 @@ import sys
 
 import pytest
 
-from microgradnet import MLP, SGD, Adam, losses
-from microgradnet import Value
+from microgradnet import MLP, SGD, Adam, Value, losses
 from microgradnet.data import make_moons
 from microgradnet.engine import sum as value_sum
 from microgradnet.nn import MLP_ACTIVATIONS
@@ -238,7 +237,8 @@ def test_to_torch_of_another_model_is_refused():
 # --- import and export -------------------------------------------------------------------
 
 def test_importing_microgradnet_does_not_import_torch():
-    code = "import sys, microgradnet, microgradnet.cli; m = microgradnet.MLP(2, [3, 1]); print('torch' in sys.modules)"
+    code = ("import sys, microgradnet, microgradnet.cli; microgradnet.cli.build_parser(); microgradnet.MLP(2, [3, 1]);"
+            " print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

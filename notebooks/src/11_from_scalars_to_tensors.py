@@ -132,14 +132,16 @@ for l in reversed(range(len(model.layers))):  # noqa: E741 - the slide's l
     gradients[l] = np.outer(activations[l], local), local            # ∂E/∂W^(l-1,l), ∂E/∂b^(l)
     delta = W @ local                                                # δ^(l-1)
 
-for l, layer in enumerate(model.layers):
+for l, layer in enumerate(model.layers):  # noqa: E741
     scalar = np.array([[neuron.w[j].grad for neuron in layer.neurons] for j in range(layer.nin)])
-    print(f"layer {l + 1}: ∂E/∂W from the scalar graph\n{scalar}\n         from the matrix formula\n{gradients[l][0]}\n")
-print("δ^(0) = ∂E/∂x from the scalar graph ", np.array([v.grad for v in x_values]), "\n      from the matrix formula", delta)
+    print(f"layer {l + 1}: ∂E/∂W from the scalar graph\n{scalar}")
+    print(f"         from the matrix formula\n{gradients[l][0]}\n")
+print("δ^(0) = ∂E/∂x from the scalar graph ", np.array([v.grad for v in x_values]))
+print("      from the matrix formula", delta)
 
 # %%
 worst = 0.0
-for l, layer in enumerate(model.layers):
+for l, layer in enumerate(model.layers):  # noqa: E741
     dW, db = gradients[l]
     worst = max(worst, largest_difference([[n.w[j].grad for n in layer.neurons] for j in range(layer.nin)], dW),
                 largest_difference([n.b.grad for n in layer.neurons], db))
@@ -185,7 +187,7 @@ for l in reversed(range(len(model.layers))):  # noqa: E741
     Delta = G @ W.T                                     # Δ^(l-1), N x d_(l-1)
 
 print(f"E = {E.data:.6f} (scalar graph) = {0.5 * ((A[-1] - T) ** 2).sum() / len(X):.6f} (matrices)")
-for l, layer in enumerate(model.layers):
+for l, layer in enumerate(model.layers):  # noqa: E741
     scalar = [[neuron.w[j].grad for neuron in layer.neurons] for j in range(layer.nin)]
     error = largest_difference(scalar, batch_gradients[l])
     print(f"layer {l + 1}: ∂E/∂W is {batch_gradients[l].shape[0]}x{batch_gradients[l].shape[1]}, "
@@ -260,14 +262,17 @@ for step, (E_ours, E_theirs, diff) in enumerate(momentum, 1):
 # %%
 adam = train_both(lambda params: Adam(params, lr=0.05))
 worst = max(diff for rows in (momentum, adam) for *_, diff in rows)
-print(f"Adam, 10 steps: E {adam[0][0]:.6f} -> {adam[-1][0]:.6f} in both; largest relative Δθ over both runs {worst:.1e}")
+print(f"Adam, 10 steps: E {adam[0][0]:.15f} -> {adam[-1][0]:.15f} (microgradnet)")
+print(f"                E {adam[0][1]:.15f} -> {adam[-1][1]:.15f} (PyTorch)")
+print(f"largest relative Δθ over both runs: {worst:.1e}")
 assert worst <= 1e-12 and momentum[-1][0] < momentum[0][0] and adam[-1][0] < adam[0][0]
 
 # %% [markdown]
-# The numbers agree to float64's rounding (1e-14 relative at worst, in a parameter near 0): the
-# two libraries do the same arithmetic, in a different order. A model trained here carries over (`MLP.from_torch(module)` brings one back,
-# bit for bit), and `microgradnet export model.json --to torch --out model.py` writes a standalone
-# PyTorch script of a saved model that checks itself against microgradnet's outputs when run.
+# The numbers agree to float64's rounding (about 1e-14 relative at worst): the two libraries do
+# the same arithmetic, in a different order. A model carries over both ways
+# (`MLP.from_torch(module)` brings one back, bit for bit), and on the command line
+# `microgradnet export model.json --to torch --out model.py` writes a standalone PyTorch script
+# of a saved model that checks itself against microgradnet's outputs when run.
 #
 # What PyTorch adds is not new calculus: tensors store a whole layer's numbers in one array, so one
 # node of its graph is a matrix product instead of thousands of scalar nodes, and that product runs
