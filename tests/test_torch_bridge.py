@@ -195,6 +195,11 @@ def test_from_torch_reads_a_handwritten_float32_network():
     assert model(x).data == pytest.approx(module(torch.tensor([x])).item(), rel=1e-6)  # torch ran in float32
 
 
+def test_from_torch_takes_torch_s_default_softplus():
+    module = nn.Sequential(nn.Linear(2, 3), nn.Softplus(), nn.Linear(3, 1)).double()
+    assert MLP.from_torch(module).activation == "softplus"
+
+
 def test_from_torch_copies_one_shared_prelu_slope_to_every_neuron():
     module = nn.Sequential(nn.Linear(2, 3), nn.PReLU(init=0.1), nn.Linear(3, 1)).double()
     model = MLP.from_torch(module)
@@ -210,6 +215,8 @@ def test_from_torch_copies_one_shared_prelu_slope_to_every_neuron():
     (lambda: nn.Sequential(nn.Conv1d(1, 1, 3)), "layer 0 (Conv1d"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2), nn.Linear(3, 1)), "(LeakyReLU(negative_slope=0.2))"),
     (lambda: nn.Sequential(nn.Linear(2, 3, bias=False), nn.Linear(3, 1)), "has no bias"),
+    (lambda: nn.Sequential(nn.Linear(2, 3), nn.Softplus(threshold=1.0), nn.Linear(3, 1)), "(Softplus(beta=1.0, thr"),
+    (lambda: nn.Sequential(nn.Linear(2, 3), nn.PReLU(2), nn.Linear(3, 1)), "layer 1 (PReLU(num_parameters=2))"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)),
      "one hidden activation, got ['relu', 'tanh']"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.ReLU(), nn.Linear(3, 1)), "in that order"),

@@ -173,8 +173,10 @@ def _activation_name(layer: nn.Module, nout: int) -> str | None:
         expected = arguments(nout)
         if activation == "prelu":
             return activation if layer.num_parameters in (1, nout) else None
-        if activation == "softplus":  # torch's threshold only cuts off where log(1 + e^x) is x to 1e-9
-            expected.pop("threshold")
+        if activation == "softplus":  # torch returns x above threshold; from 20 (its default) on, log(1 + e^x)
+            del expected["threshold"]  # is x to within e^-20 = 2e-9 there
+            if layer.threshold < 20:
+                return None
         return activation if all(getattr(layer, k) == v for k, v in expected.items()) else None
     return None
 
