@@ -149,9 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help="number of points (default: the data set's, 100; xor: its 4 corners)")
     train.add_argument("--hidden", type=_layer_sizes, metavar="16,16",
-                       help="hidden layer sizes (default: 16,16)")
+                       help="hidden layer sizes (default: 16,16; with --init, the saved model's)")
     train.add_argument("--activation", choices=MLP_ACTIVATIONS, metavar="NAME",
-                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} (default: relu)")
+                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} "
+                       "(default: relu; with --init, the saved model's)")
     train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
     train.add_argument("--lr", type=_positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
     losses = [name for name, loss in LOSSES.items() if name == loss.name]  # without the long aliases
