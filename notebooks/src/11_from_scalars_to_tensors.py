@@ -64,13 +64,13 @@ local = a_out * (1 - a_out) * delta_out        # g'(z^(l)) ⊙ δ^(l) = ∂E/∂
 dE_dW = np.outer(a, local)                     # ∂E/∂W^(l-1,l) = a^(l-1) · (g'(z^(l)) ⊙ δ^(l))ᵀ
 delta_in = W @ local                           # δ^(l-1) = W^(l-1,l) · (g'(z^(l)) ⊙ δ^(l))
 
-print("W =", W.tolist(), "\nz = Wᵀa + b =", z, " a' = g(z) =", a_out, " E =", round(E.data, 4))
-print("\n  number       scalar graph (.grad)   matrix formula")
+print(f"W =\n{W}\nz = Wᵀa + b = {z}, a' = g(z) = {a_out}, E = {E.data:.4f}\n")
+print(f"  {'':13}{'scalar graph (.grad)':>22}{'matrix formula':>22}")
 for j in range(2):
     for k in range(2):
-        print(f"  ∂E/∂w{j + 1}{k + 1}     {layer.neurons[k].w[j].grad:+.15f}     {dE_dW[j, k]:+.15f}")
+        print(f"  {f'∂E/∂w{j + 1}{k + 1}':13}{layer.neurons[k].w[j].grad:+22.15f}{dE_dW[j, k]:+22.15f}")
 for j in range(2):
-    print(f"  δ{j + 1} = ∂E/∂a{j + 1}  {inputs[j].grad:+.15f}     {delta_in[j]:+.15f}")
+    print(f"  {f'δ{j + 1} = ∂E/∂a{j + 1}':13}{inputs[j].grad:+22.15f}{delta_in[j]:+22.15f}")
 
 # %% [markdown]
 # The same numbers: the matrix form computes every product the scalar graph has, a layer at a
@@ -215,8 +215,10 @@ X_t, T_t = torch.tensor(X), torch.tensor(T)
 E_t = 0.5 * ((module(X_t) - T_t) ** 2).sum() / len(X)
 E_t.backward()
 print(f"\nE = {E.data!r} (microgradnet)\nE = {E_t.item()!r} (PyTorch)")
-print("\n∂E/∂W of layer 2, the slide's orientation (inputs x units):")
-print("microgradnet\n", batch_gradients[1], "\nPyTorch (weight.grad transposed)\n", module[2].weight.grad.numpy().T)
+print("\n∂E/∂W of layer 2 in the slide's orientation (inputs x units), microgradnet:")
+print(batch_gradients[1])
+print("PyTorch (weight.grad, transposed):")
+print(module[2].weight.grad.numpy().T)
 
 # %%
 ours, theirs = [p.grad for p in model.parameters()], parameter_grads(module)
