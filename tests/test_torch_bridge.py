@@ -148,12 +148,12 @@ def test_hinge_written_out_and_bce_train_as_in_torch(optimizer, loss):
 
 
 def test_torch_hinge_is_the_mean_of_max_0_1_minus_t_s():
-    scores, targets = [0.5, -2.0, 1.5, 0.0], [1, 1, -1, -1]
+    scores, targets = [0.5, -2.0, 1.5, 0.0, 1.0], [1, 1, -1, -1, 1]  # the last one on the margin: t·s = 1
     s = torch.tensor(scores, dtype=torch.float64, requires_grad=True)
     value = tb.torch_loss("hinge")(s, torch.tensor(targets, dtype=torch.float64))
     value.backward()
-    assert value.item() == (0.5 + 3.0 + 2.5 + 1.0) / 4
-    assert s.grad.tolist() == [-0.25, -0.25, 0.25, 0.25]
+    assert value.item() == (0.5 + 3.0 + 2.5 + 1.0 + 0.0) / 5
+    assert s.grad.tolist() == [-0.2, -0.2, 0.2, 0.2, 0.0]  # -t/N inside the margin, 0 on it (relu'(0) = 0)
     assert value.item() == losses.hinge(scores, targets).data
 
 
@@ -161,9 +161,8 @@ def test_torch_optimizer_refuses_a_used_optimizer_and_other_types():
     model = MLP(2, [3, 1], seed=0)
     module = model.to_torch()
     sgd = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    model(  # one step so the velocity is not zero
-        [1.0, 2.0]).backward()
-    sgd.step()
+    model([1.0, 2.0]).backward()
+    sgd.step()  # now it carries a velocity that torch's fresh optimizer would not
     with pytest.raises(ValueError, match="has taken steps"):
         tb.torch_optimizer(sgd, module)
     with pytest.raises(TypeError, match="expected microgradnet's SGD or Adam, got str"):
