@@ -23,7 +23,7 @@ if os.environ.get("CI"):
 else:
     torch = pytest.importorskip("torch", reason="needs the torch extra: pip install 'microgradnet[torch]'")
 
-from microgradnet import torch_bridge as tb  # noqa: E402 - imports torch
+from microgradnet import torch_bridge as tb
 
 nn = torch.nn
 RTOL = 1e-12
@@ -259,7 +259,7 @@ def test_the_exported_script_rebuilds_the_network_and_passes_its_own_check(tmp_p
     assert result.returncode == 0, result.stderr
     assert "ok: 8 outputs equal microgradnet's" in result.stdout
     namespace: dict = {}
-    exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), namespace)  # noqa: S102 - our own generated script
+    exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), namespace)  # our own generated script
     rebuilt, expected = namespace["build"]().state_dict(), model.to_torch().state_dict()
     assert list(rebuilt) == list(expected)
     assert all(torch.equal(rebuilt[key], expected[key]) for key in expected)  # bit for bit

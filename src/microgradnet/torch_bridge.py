@@ -171,10 +171,10 @@ def _activation_name(layer: nn.Module, nout: int) -> str | None:
         if type(layer) is not (OWN_CLASSES.get(name) or getattr(nn, name)):
             continue
         expected = arguments(nout)
-        if activation == "prelu":
+        if isinstance(layer, nn.PReLU):
             return activation if layer.num_parameters in (1, nout) else None
-        if activation == "softplus":  # torch returns x above threshold; from 20 (its default) on, log(1 + e^x)
-            del expected["threshold"]  # is x to within e^-20 = 2e-9 there
+        if isinstance(layer, nn.Softplus):  # torch returns x above threshold; from 20 (its default) on,
+            del expected["threshold"]  # log(1 + e^x) is x to within e^-20 = 2e-9 there
             if layer.threshold < 20:
                 return None
         return activation if all(getattr(layer, k) == v for k, v in expected.items()) else None
