@@ -311,3 +311,18 @@ def test_every_training_loss_has_its_torch_counterpart_with_the_same_value_and_g
         theirs.backward()
         assert relative_error([ours.data], [theirs.item()]) <= RTOL, name
         assert relative_error([v.grad for row in values for v in row], s.grad.flatten().tolist()) <= RTOL, name
+
+
+def test_without_torch_the_bridge_says_how_to_install_it(tmp_path):
+    MLP(2, [3, 1], seed=0).save(tmp_path / "m.json")
+    no_torch = "import sys; sys.modules['torch'] = None  # as if torch were not installed\n"
+    method = no_torch + "from microgradnet import MLP\nMLP(2, [3, 1]).to_torch()"
+    result = subprocess.run([sys.executable, "-c", method], check=False, capture_output=True, encoding="utf-8")
+    assert result.returncode == 1
+    assert "ImportError: the PyTorch bridge needs torch: pip install 'microgradnet[torch]'" in result.stderr
+    command = no_torch + "from microgradnet.cli import main\nsys.exit(main(['export', 'm.json', '--out', 'm.py']))"
+    result = subprocess.run([sys.executable, "-c", command], cwd=tmp_path, check=False, capture_output=True,
+                            encoding="utf-8")
+    assert result.returncode == 2
+    assert result.stderr == "microgradnet: error: export --to torch needs PyTorch: pip install 'microgradnet[torch]'\n"
+    assert not (tmp_path / "m.py").exists()

@@ -17,7 +17,7 @@ from typing import Any
 try:
     import torch
     from torch import nn
-except ImportError:  # pragma: no cover - the message is the point
+except ImportError:  # say which extra brings it, not just "No module named torch"
     raise ImportError("the PyTorch bridge needs torch: pip install 'microgradnet[torch]'") from None
 
 from . import __version__
@@ -87,7 +87,7 @@ def layer_specs(model: MLP) -> list[Spec]:
                 specs.append((name, arguments(layer.nout)))
         elif isinstance(layer, Dropout):
             specs.append(("Dropout", {"p": layer.p}))
-        else:  # pragma: no cover - an MLP holds only these
+        else:  # an MLP holds only these three kinds
             raise TypeError(f"to_torch: cannot map layer {layer!r}")
     return specs
 
