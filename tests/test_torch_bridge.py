@@ -212,6 +212,8 @@ def test_from_torch_copies_one_shared_prelu_slope_to_every_neuron():
     (lambda: nn.Sequential(), "empty"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)), "layer 1 (GELU(approximate='none')) has no"),
     (lambda: nn.Sequential(nn.Conv1d(1, 1, 3)), "layer 0 (Conv1d"),
+    (lambda: nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Linear(3, 1))),
+     "layer 1 (Sequential( (0): ReLU() (1): Linear(in_features=3, out_features=1, bias=True) )) has no"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(0.2), nn.Linear(3, 1)), "(LeakyReLU(negative_slope=0.2))"),
     (lambda: nn.Sequential(nn.Linear(2, 3, bias=False), nn.Linear(3, 1)), "has no bias"),
     (lambda: nn.Sequential(nn.Linear(2, 3), nn.Softplus(threshold=1.0), nn.Linear(3, 1)), "(Softplus(beta=1.0, thr"),

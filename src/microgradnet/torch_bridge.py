@@ -116,6 +116,11 @@ def to_torch(model: MLP) -> nn.Sequential:
     return module.train(model.training)
 
 
+def _one_line(layer: nn.Module) -> str:
+    """A layer's repr on one line (a container's spans several), for error messages."""
+    return " ".join(repr(layer).split())
+
+
 def _weight_blocks(module: nn.Sequential, where: str) -> list[tuple[nn.Linear, nn.PReLU | None]]:
     """Each Linear (a Maxout's own) with the PReLU right after it, if any: the parameter blocks, in order."""
     layers = list(module)
@@ -126,7 +131,7 @@ def _weight_blocks(module: nn.Sequential, where: str) -> list[tuple[nn.Linear, n
             blocks.append((layer.linear, None))
         elif type(layer) is nn.Linear:
             if layer.bias is None:
-                raise ValueError(f"{where}: layer {i} ({layer!r}) has no bias; every microgradnet neuron has one")
+                raise ValueError(f"{where}: layer {i} ({_one_line(layer)}) has no bias; a microgradnet neuron has one")
             blocks.append((layer, following if type(following) is nn.PReLU else None))
     return blocks
 
@@ -192,7 +197,7 @@ def from_torch(module: Any, seed: int | None = None) -> MLP:
     expected = "Linear or Maxout, optionally followed by one activation and Dropout"
     blocks: list[dict[str, Any]] = []  # one per microgradnet layer: sizes, activation, pieces, dropout p
     for i, layer in enumerate(layers):
-        where = f"from_torch: layer {i} ({layer!r})"
+        where = f"from_torch: layer {i} ({_one_line(layer)})"
         if type(layer) is nn.Linear or isinstance(layer, Maxout):
             nin = layer.linear.in_features if isinstance(layer, Maxout) else layer.in_features
             if blocks and nin != blocks[-1]["nout"]:
