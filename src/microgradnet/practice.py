@@ -16,10 +16,8 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
 """
 from __future__ import annotations
 
-import argparse
 import html
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +38,9 @@ class AnswersError(ValueError):
 # --- the local derivative rules, as text for hints (each op's ``formula``, from ops.py) ---
 
 def local_rules(node: Value) -> list[tuple[str, str]]:
-    """For each input of ``node``: the variable it plays in the op's rule and the rule, e.g. ("x", "d/dx exp(x) = exp(x)")."""
-    return [(re.match(r"d/d(\w+)", rule)[1], rule) for rule in node.op.formulas(len(node.inputs))]
+    """For each input of ``node``: the variable it plays in the op's rule and the rule,
+    e.g. ("x", "d/dx exp(x) = exp(x)")."""
+    return [(d.variable, d.text) for d in node.op.derivatives_for(len(node.inputs))]
 
 
 # --- questions and answers ---------------------------------------------------------------
@@ -90,7 +89,8 @@ class Question:
     def header(self) -> str:
         """The step this question belongs to, e.g. ``step 1: f (1/x) = 0.73, upstream 1.00``."""
         d = self.digits
-        return f"step {self.step_number}: {node_title(self.node)} = {fmt(self.node.data, d)}, upstream {fmt(self.step.upstream, d)}"
+        value, upstream = fmt(self.node.data, d), fmt(self.step.upstream, d)
+        return f"step {self.step_number}: {node_title(self.node)} = {value}, upstream {upstream}"
 
     def prompt(self) -> str:
         name, value = node_name(self.input, self.digits), fmt(self.input.data, self.digits)
@@ -100,15 +100,16 @@ class Question:
 
     def rule(self) -> str:
         """The local derivative rule of this input, at the values of the inputs its right-hand side uses."""
-        rules = local_rules(self.node)
-        rule = rules[self.index][1]
-        values = [f"{variable} = {fmt(v.data, self.digits)}" for (variable, _), v in zip(rules, self.node.inputs)
-                  if re.search(rf"\b{variable}\b", rule.partition(" = ")[2])]
-        return f"{rule}, at {', '.join(values)}" if values else rule
+        derivatives = self.node.op.derivatives_for(len(self.node.inputs))
+        rule = derivatives[self.index]
+        values = [f"{d.variable} = {fmt(v.data, self.digits)}" for d, v in zip(derivatives, self.node.inputs)
+                  if rule.uses_all or d.variable in rule.uses]
+        return f"{rule.text}, at {', '.join(values)}" if values else rule.text
 
     def hint(self) -> str:
         if self.ask == "downstream":
-            return f"hint: {self.rule()}; upstream {fmt(self.step.upstream, self.digits)}; downstream = upstream × local"
+            upstream = fmt(self.step.upstream, self.digits)
+            return f"hint: {self.rule()}; upstream {upstream}; downstream = upstream × local"
         return f"hint: {self.rule()}"
 
     def explain(self) -> str:
@@ -140,7 +141,8 @@ class Answer:
         q, d = self.question, self.question.digits
         given = "—" if self.given is None else _number_text(self.given)
         verdict = "✓" if self.correct else f"✗  {self.note or q.explain()}"
-        return f"  {q.id:<5} → {node_name(q.input, d):<12} expected {fmt(q.expected, d):>6}   given {given:>6}   {verdict}"
+        expected = fmt(q.expected, d)
+        return f"  {q.id:<5} → {node_name(q.input, d):<12} expected {expected:>6}   given {given:>6}   {verdict}"
 
 
 @dataclass
@@ -273,7 +275,7 @@ class _Session:
         return feedback
 
 
-def _read_line(prompt: str) -> str:
+def read_line(prompt: str) -> str:
     """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one."""
     text = input(prompt)
     if not sys.stdin.isatty():
@@ -350,7 +352,7 @@ def practice(
     root: Value,
     ask: str = "downstream",
     tolerance: float = 0.005,
-    input: Callable[[str], str] | None = None,  # noqa: A002 - the builtin it replaces
+    input: Callable[[str], str] | None = None,
     output: Callable[[str], None] | None = None,
 ) -> PracticeResult:
     """Do ``root``'s backward pass by hand, checked step by step; returns the answers and the score.
@@ -367,7 +369,7 @@ def practice(
 
         display(_practice_form(session, widgets))
         return session.result
-    _run_terminal(session, input or _read_line, output or print)
+    _run_terminal(session, input or read_line, output or print)
     return session.result
 
 
@@ -400,7 +402,9 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
             continue
         key, sep, value = line.rpartition(":")
         if not sep:
-            raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}")
+            raise AnswersError(
+                f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}"
+            )
         key = key.strip()
         if key not in ids:
             raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
@@ -448,83 +452,3 @@ def check_answers(
     if output is not None:
         output(result.report())
     return result
-
-
-# --- command line ----------------------------------------------------------------------------
-
-def add_practice_commands(commands: Any) -> None:
-    """Add ``practice`` and ``worksheet`` to the ``microgradnet`` command's subparsers."""
-    practice_ = commands.add_parser(
-        "practice", help="do a backward pass by hand, checked step by step",
-        description="Asks for each gradient of a lecture example's (or an expression's) backward pass, "
-        "reading answers from stdin: a number, h for a hint, q or an empty line to stop. "
-        "With --answers FILE, grades a whole answers file instead (exit 0 if all correct, 1 otherwise).",
-    )
-    _graph_arguments(practice_)
-    practice_.add_argument("--answers", metavar="FILE", help="grade this answers file (one 'ID: number' a line)")
-    practice_.add_argument("--tolerance", type=float, default=0.005, metavar="T",
-                           help="accepted error; 0.005 accepts two decimals (default)")
-    practice_.set_defaults(run=practice_command)
-    sheet = commands.add_parser(
-        "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
-        description="Writes NAME.svg and NAME.png (the graph with the grad boxes blank; NAME.dot without "
-        "Graphviz), NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
-    )
-    _graph_arguments(sheet)
-    sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
-    sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
-    sheet.set_defaults(run=worksheet_command)
-
-
-def _graph_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("example", nargs="?", metavar="EXAMPLE", help="a lecture example, e.g. neuron")
-    parser.add_argument("--expr", metavar="EXPR", help="an expression instead, e.g. 'z*(x+y)'")
-    parser.add_argument("--at", default="", metavar="x=2,y=3", help="the value of each name in --expr")
-    parser.add_argument("--ask", choices=ASK, default="downstream",
-                        help="ask for downstream gradients (default) or local gradients")
-
-
-def graph_from_args(args: argparse.Namespace) -> Value:
-    """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
-    from .examples import EXAMPLES
-    from .expr import parse_at
-
-    graphs = [name for name, example in EXAMPLES.items() if not example.trains]
-    if (args.example is None) == (args.expr is None):
-        raise ValueError(f"give a lecture example ({', '.join(graphs)}) or --expr, not both or neither")
-    if args.expr is None:
-        if args.example not in graphs:
-            raise ValueError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
-        return EXAMPLES[args.example].build().root
-    return parse_at(args.expr, args.at)[0]
-
-
-def practice_command(args: argparse.Namespace) -> int:
-    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1).
-
-    Bad input raises; ``cli.main`` reports it as one error line with exit code 2.
-    """
-    root = graph_from_args(args)
-    if args.answers is not None:
-        return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
-    practice(root, args.ask, args.tolerance, input=_read_line, output=print)
-    return 0
-
-
-def worksheet_command(args: argparse.Namespace) -> int:
-    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
-    import warnings
-
-    from .worksheet import worksheet
-
-    root = graph_from_args(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
-    print(f"Wrote {len(written)} files:")
-    for path in written:
-        print(f"  {path}")
-    for warning in caught:
-        print(f"microgradnet: {warning.message}", file=sys.stderr)
-    return 0
-

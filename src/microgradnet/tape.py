@@ -23,17 +23,16 @@ so branch on data outside ``fn``, not inside it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
-from .nn import Dropout, Module
-from .ops import Op
+from .ops import Op, Rule
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
 Graph = list[tuple[Any, ...]]  # a graph as comparable data, see _signature
-LossFn = Callable[[list[Any], list[Any]], Any]  # (model outputs, targets) -> loss Value(s)
 
 
 class TapeError(ValueError):
@@ -80,12 +79,7 @@ def _flatten_like(obj: Any, shape: Shape, where: str, numbers: list[float]) -> N
         _flatten_like(item, item_shape, f"{where}[{i}]", numbers)
 
 
-def _frozen(obj: Any) -> Any:
-    """``obj`` with every list or tuple in it made a tuple: nested targets (one list per row) as a dict key."""
-    return tuple(map(_frozen, obj)) if isinstance(obj, (list, tuple)) else obj
-
-
-def _outputs(result: Any) -> tuple[Value, ...]:
+def as_outputs(result: Any) -> tuple[Value, ...]:
     """``fn``'s result as a tuple of Values, or a TapeError saying what it returned instead."""
     values = tuple(result) if isinstance(result, (list, tuple)) else (result,)
     if not values or not all(isinstance(v, Value) for v in values):
@@ -112,7 +106,7 @@ def _run(
 ) -> tuple[list[Value], tuple[Value, ...]]:
     """Call ``fn`` on fresh input Values holding ``numbers``; return those inputs and fn's outputs."""
     inputs = [Value(x, label) for x, label in zip(numbers, labels)]
-    outputs = _outputs(fn(*_unflatten(shape, iter(inputs))))
+    outputs = as_outputs(fn(*_unflatten(shape, iter(inputs))))
     return inputs, outputs
 
 
@@ -122,10 +116,8 @@ def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ..
     input_index = {v: k for k, v in enumerate(inputs)}
     signature: Graph = []
     for node in order:
-        if node.op:
-            rule = node.op.rule
-            op_key = (str(node.op), getattr(rule, "func", rule), getattr(rule, "args", ()))
-            signature.append(("op", op_key, tuple(position[v] for v in node.inputs)))
+        if node.op:  # the op record compares by its fields: name, rule, constant (-0.0 apart from 0.0), ...
+            signature.append(("op", node.op, tuple(position[v] for v in node.inputs)))
         elif node in input_index:
             signature.append(("input", input_index[node]))
         else:
@@ -138,7 +130,7 @@ def _describe(entry: tuple[Any, ...]) -> str:
     """One signature entry as it reads in an error message."""
     kind = entry[0]
     if kind == "op":
-        return f"{entry[1][0]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
+        return f"{entry[1]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
     if kind == "input":
         return f"input {entry[1]}"
     if kind == "leaf":
@@ -155,12 +147,13 @@ def _preview(numbers: list[float]) -> str:
 def _check(example: Graph, probe: Graph, numbers: list[float], constants: set[int]) -> None:
     """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
     where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
-    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, e.g. `if x.data > 0:`)"
+    why = ("fn builds a different graph when its inputs change "
+           "(data-dependent Python control flow, e.g. `if x.data > 0:`)")
     if len(example) != len(probe):
         raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
     for i, (a, b) in enumerate(zip(example, probe)):
         if a[0] == b[0] == "leaf" and a[1] is not b[1]:
-            if not (a[1].data == b[1].data or a[1].data != a[1].data and b[1].data != b[1].data):
+            if not (a[1].data == b[1].data or (a[1].data != a[1].data and b[1].data != b[1].data)):
                 raise TapeError(
                     f"record: fn makes a constant from its inputs' numbers (read from .data, or under no_grad): "
                     f"node {i} is {a[1].data!r} " + where.format(repr(b[1].data))
@@ -255,12 +248,12 @@ class Tape:
         self.local_grads: list[tuple[float, ...]] = [()] * len(slot)
         self.input_grads: list[float] = [0.0] * len(inputs)
         # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
-        self._forward_program = [
+        self._forward_program: list[tuple[Rule, Any, int, bool]] = [
             (ins.op.rule, itemgetter(*ins.inputs), ins.output, True) if len(ins.inputs) > 1
             else (ins.op.rule, ins.inputs[0], ins.output, False)
             for ins in self.instructions
         ]
-        self._backward_program = [
+        self._backward_program: list[tuple[int, Any, bool]] = [
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
@@ -354,12 +347,7 @@ class Tape:
         lines += _section("parameters", _slot_names((n_in + k, p.label) for k, p in enumerate(self.parameters)))
         lines += _section("constants", [f"%{n_in + n_par + k} = {c!r}" for k, c in enumerate(self.constants)])
         for ins in self.instructions:
-            args = [f"%{k}" for k in ins.inputs]
-            if len(args) == 2 and ins.op in ("+", "-", "*", "/", "**"):
-                text = f"%{ins.output} = {args[0]} {ins.op} {args[1]}"
-            else:
-                name = ins.op if ins.op.isidentifier() else f'"{ins.op}"'
-                text = f"%{ins.output} = {name}({', '.join(args)})"
+            text = f"%{ins.output} = {ins.op.reads([f'%{k}' for k in ins.inputs])}"  # "%3 = %2 + 1", "%4 = exp(%3)"
             lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
         lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
         return "\n".join(lines)
@@ -391,70 +379,3 @@ def _section(title: str, items: list[str], width: int = 96) -> list[str]:
             line = "#" + " " * 12
         line += piece
     return [*lines, line]
-
-
-class CompiledLoss:
-    """A model's training loss as tapes: ``forward(X, targets)`` records on first sight, replays after.
-
-    ``loss_fn(outputs, targets)`` gets the model's outputs for the rows of ``X`` and returns the loss
-    Value, or a list of Values whose first is the loss (the rest, such as a data loss without its
-    penalty, are reported too). Losses take targets as plain numbers (hinge's ``t * s`` becomes the
-    op ``*-1``), so targets are constants of a tape: one tape per distinct target list, in ``tapes``.
-    """
-
-    def __init__(self, model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> None:
-        self.model, self.loss_fn, self.probes, self.seed = model, loss_fn, probes, seed
-        self.tapes: dict[tuple[Any, ...], Tape] = {}
-        self.outputs: list[float | list[float]] = []
-        self._tape: Tape | None = None
-        self._n_losses = self._n_outputs = 0
-
-    def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> float | list[float]:
-        """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
-        self._tape = None  # until this forward succeeds, so backward cannot use an older batch
-        targets = list(targets)
-        if not X or len(targets) != len(X):
-            raise ValueError(
-                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
-            )
-        key = _frozen(targets)
-        tape = self.tapes.get(key)
-        if tape is None:
-            tape = self.tapes[key] = self._record(X, targets)
-        numbers = tape.forward(X)
-        self._tape, n_losses = tape, self._n_losses
-        flat = numbers[n_losses:]
-        width = self._n_outputs
-        self.outputs = flat if width == 1 else [flat[k : k + width] for k in range(0, len(flat), width)]
-        return numbers[0] if n_losses == 1 else numbers[:n_losses]
-
-    def backward(self) -> None:
-        """Add d loss / d parameter to each parameter's ``.grad`` for the last ``forward``."""
-        if self._tape is None:
-            raise TapeError(
-                "CompiledLoss.backward: no loss to backpropagate (forward(X, targets) not called yet, or its last call "
-                "raised); call forward first"
-            )
-        self._tape.backward([1.0] + [0.0] * (len(self._tape.outputs) - 1))
-
-    def _record(self, X: Sequence[Sequence[float]], targets: list[Any]) -> Tape:
-        for module in self.model.modules() if isinstance(self.model, Module) else ():
-            if isinstance(module, Dropout) and module.training and module.p:
-                raise TapeError(
-                    "compile_loss: the model has dropout in training mode, which draws a new mask every step; "
-                    "a tape would freeze one mask (call model.eval(), or train without compiling)"
-                )
-
-        def step(rows: list[list[Value]]) -> list[Value]:
-            outputs = [self.model(row) for row in rows]
-            losses = _outputs(self.loss_fn(outputs, targets))
-            flat = [v for out in outputs for v in (out if isinstance(out, (list, tuple)) else [out])]
-            self._n_losses, self._n_outputs = len(losses), len(flat) // len(rows)
-            return [*losses, *flat]
-
-        return record(step, [list(row) for row in X], probes=self.probes, seed=self.seed)
-
-
-def compile_loss(model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> CompiledLoss:
-    """``loss_fn(model outputs, targets)`` compiled for fast training steps (see ``CompiledLoss``)."""
-    return CompiledLoss(model, loss_fn, probes, seed)
