@@ -8,7 +8,7 @@ and is freed by reference counting alone.
 from __future__ import annotations
 
 import math
-from collections import deque
+import threading
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Integral, Real
 from typing import Any, Iterable, Iterator, Sequence
@@ -16,20 +16,34 @@ from typing import Any, Iterable, Iterator, Sequence
 from . import ops
 from .ops import Op
 
-_grad_enabled = True
-_anomaly = False
+
+class _Modes(threading.local):
+    """Grad mode and anomaly mode, per thread as in PyTorch: one thread's ``no_grad`` leaves the others recording."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+_modes = _Modes()
+# How many mode contexts are open in any thread. While it is 0 every thread has the default modes
+# (record, no anomaly check), so an op reads this one global instead of the thread-local pair.
+_mode_contexts = 0
+_mode_lock = threading.Lock()
+# Held while a backward pass adds into .grad: two threads' passes over shared parameters both count.
+_accumulate = threading.Lock()
+ADD, MUL, RELU = ops.ADD, ops.MUL, ops.RELU
+MAX_LABEL = 16_384  # characters; a label is a name to print and draw, not a document
 
 
 class Value:
     """One number in a computation graph, with the gradient a backward pass leaves on it."""
 
-    # _upstream: d root / d self within the backward pass under way (scratch for backward_walk)
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "_upstream")
+    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads")
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
-        self.label = label
+        self.label = as_label(label, "Value()")
         self.op = ""
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
@@ -43,18 +57,44 @@ class Value:
 
         return value_mimebundle(self)
 
-    # arithmetic: a Value or a plain number on either side -------------------------
+    # copy and pickle walk the graph iteratively (the default recursion fails on a chain of a few hundred)
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        return _copy_graph(self, memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_graph, _flatten_graph(self)
+
+    # arithmetic: a Value or a plain number on either side. Each operator makes its node in place
+    # (one call to the op's rule, no helper calls): the engine's hot path.
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _binary(ops.ADD, self, other)
-        return _unary(ops.with_const("+", as_float(other, "+")), self)
+            op, inputs = ADD, (self, other)
+            data, local_grads = op.rule(self.data, other.data)
+        else:
+            op, inputs = ops.with_const("+", as_float(other, "+")), (self,)
+            data, local_grads = op.rule(self.data)
+        out = _new_value(Value)
+        out.data, out.grad, out.label = data, 0.0, ""
+        if _mode_contexts:
+            return _moded(out, op, inputs, local_grads)
+        out.op, out.inputs, out.local_grads = op, inputs, local_grads
+        return out
 
     __radd__ = __add__
 
     def __mul__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _binary(ops.MUL, self, other)
-        return _unary(ops.with_const("*", as_float(other, "*")), self)
+            op, inputs = MUL, (self, other)
+            data, local_grads = op.rule(self.data, other.data)
+        else:
+            op, inputs = ops.with_const("*", as_float(other, "*")), (self,)
+            data, local_grads = op.rule(self.data)
+        out = _new_value(Value)
+        out.data, out.grad, out.label = data, 0.0, ""
+        if _mode_contexts:
+            return _moded(out, op, inputs, local_grads)
+        out.op, out.inputs, out.local_grads = op, inputs, local_grads
+        return out
 
     __rmul__ = __mul__
 
@@ -105,7 +145,14 @@ class Value:
         return _unary(ops.SIGMOID, self)
 
     def relu(self) -> Value:
-        return _unary(ops.RELU, self)
+        op = RELU
+        data, local_grads = op.rule(self.data)
+        out = _new_value(Value)
+        out.data, out.grad, out.label = data, 0.0, ""
+        if _mode_contexts:
+            return _moded(out, op, (self,), local_grads)
+        out.op, out.inputs, out.local_grads = op, (self,), local_grads
+        return out
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         return _unary(ops.with_const("leaky_relu", as_float(slope, "leaky_relu slope")), self)
@@ -130,8 +177,24 @@ class Value:
 
     # gradients ------------------------------------------------------------------------
     def backward(self) -> None:
-        """Accumulate d self / d node into ``.grad`` of every node that self depends on."""
-        deque(backward_walk(self), maxlen=0)
+        """Accumulate d self / d node into ``.grad`` of every node that self depends on.
+
+        A plain loop over the op nodes (``backward_walk`` is the same pass, one step at a time).
+        This pass's upstream gradients live in a dict of its own, never on the nodes; each leaf's
+        total is added to its ``.grad`` at the end, all under ``_accumulate`` (shared parameters).
+        """
+        order = _interior_order(self)
+        upstreams = {self: 1.0}
+        get, pop = upstreams.get, upstreams.pop
+        with _accumulate:
+            self.grad = 0.0
+            for node in order:
+                upstream = pop(node)
+                node.grad += upstream
+                for inp, local in zip(node.inputs, node.local_grads):
+                    upstreams[inp] = get(inp, 0.0) + upstream * local
+            for leaf, upstream in upstreams.items():
+                leaf.grad += upstream
 
 
 def as_float(x: Any, where: str) -> float:
@@ -157,22 +220,42 @@ def as_value(x: Any, where: str) -> Value:
     return x if isinstance(x, Value) else Value(as_float(x, where))
 
 
-def _node(data: float, op: Op, inputs: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """A new node; a leaf instead when gradients are off (``no_grad``)."""
-    out = _new_value(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    if _grad_enabled:
-        out.op, out.inputs, out.local_grads = op, inputs, local_grads
-    else:
-        out.op, out.inputs, out.local_grads = "", (), ()
-    if _anomaly:
-        _check_finite(op, inputs, data, local_grads)
-    return out
+def as_label(label: Any, where: str) -> str:
+    """``label`` once it is a str of printable text of at most MAX_LABEL characters; else a one-line error."""
+    if not isinstance(label, str):
+        raise TypeError(f"{where}: label must be a str, got {type(label).__name__} {label!r:.60}")
+    if len(label) > MAX_LABEL:
+        raise ValueError(f"{where}: label is {len(label):,} characters long, at most {MAX_LABEL:,} are allowed")
+    if not label.isprintable():
+        bad = next(c for c in label if not c.isprintable())
+        raise ValueError(f"{where}: label {label!r:.60} contains the control character {bad!r}; "
+                         "labels are printable text")
+    return label
 
 
 _new_value = object.__new__
+
+
+def _moded(out: Value, op: Op, inputs: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+    """Finish node ``out`` under this thread's modes: a leaf inside ``no_grad``, checked under ``detect_anomaly``."""
+    modes = _modes
+    if modes.grad_enabled:
+        out.op, out.inputs, out.local_grads = op, inputs, local_grads
+    else:
+        out.op, out.inputs, out.local_grads = "", (), ()
+    if modes.anomaly:
+        _check_finite(op, inputs, out.data, local_grads)
+    return out
+
+
+def _node(data: float, op: Op, inputs: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+    """A new node; a leaf instead when gradients are off (``no_grad``)."""
+    out = _new_value(Value)
+    out.data, out.grad, out.label = data, 0.0, ""
+    if _mode_contexts:
+        return _moded(out, op, inputs, local_grads)
+    out.op, out.inputs, out.local_grads = op, inputs, local_grads
+    return out
 
 
 def _unary(op: Op, x: Value) -> Value:
@@ -267,24 +350,99 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
+def _copy_graph(root: Value, memo: dict[int, Any]) -> Value:
+    """``copy.deepcopy`` of ``root``'s graph without recursion; nodes already in ``memo`` are reused, not walked."""
+    stack = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if id(node) in memo:
+            continue
+        if i < len(node.inputs):  # copy the inputs first, then come back to this node
+            stack.append((node, i + 1))
+            stack.append((node.inputs[i], 0))
+            continue
+        new = _new_value(Value)
+        new.data, new.grad, new.label, new.op = node.data, node.grad, node.label, node.op
+        new.inputs = tuple(memo[id(inp)] for inp in node.inputs)
+        new.local_grads = node.local_grads
+        memo[id(node)] = new
+    return memo[id(root)]  # type: ignore[no-any-return]
+
+
+def _flatten_graph(root: Value) -> tuple[Any, ...]:
+    """``root``'s graph for pickle, flat: leaves as themselves (pickle keeps their identity), op nodes as
+    records ``(data, grad, label, op, input positions, local_grads)``, inputs first; the last is ``root``."""
+    if not root.inputs:
+        return (root.data, root.grad, root.label)
+    order = topological_order(root)
+    position = {node: i for i, node in enumerate(order)}
+    return ([node if not node.inputs else
+             (node.data, node.grad, node.label, node.op, tuple(position[v] for v in node.inputs), node.local_grads)
+             for node in order],)
+
+
+def _rebuild_graph(*flat: Any) -> Value:
+    """The graph ``_flatten_graph`` flattened, rebuilt without recursion (pickle's constructor for a Value)."""
+    if len(flat) == 3:  # a leaf
+        leaf = _new_value(Value)
+        leaf.data, leaf.grad, leaf.label, leaf.op, leaf.inputs, leaf.local_grads = *flat, "", (), ()
+        return leaf
+    nodes: list[Value] = []
+    for entry in flat[0]:
+        if not isinstance(entry, Value):
+            data, grad, label, op, positions, local_grads = entry
+            entry = _new_value(Value)
+            entry.data, entry.grad, entry.label, entry.op = data, grad, label, op
+            entry.inputs, entry.local_grads = tuple(nodes[i] for i in positions), local_grads
+        nodes.append(entry)
+    return nodes[-1]
+
+
+def _interior_order(root: Value) -> list[Value]:
+    """The op nodes of ``root``'s graph, each once, every node before its inputs: backward's loop order.
+
+    ``topological_order`` reversed, less the leaves (a backward pass adds straight into a leaf's
+    grad, so leaves need no place in the order and no entry in the visited set).
+    """
+    if not root.inputs:
+        return []
+    order: list[Value] = []
+    visited = {root}
+    stack = [(root, reversed(root.inputs))]
+    while stack:
+        node, inputs = stack[-1]
+        for inp in inputs:
+            if inp.inputs and inp not in visited:
+                visited.add(inp)
+                stack.append((inp, reversed(inp.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
 def backward_walk(root: Value) -> Iterator[tuple[Value, float]]:
     """The backward pass, one node at a time, in reverse topological order.
 
     For each node yields ``(node, upstream)`` after adding ``upstream`` (d root / d node in
     this pass) to ``node.grad`` and ``upstream * local_grads[i]`` to each input's upstream.
-    ``backward``, ``trace_backward`` and the step frames all run this one walk.
+    ``backward``, ``trace_backward`` and the step frames all run this one walk. Its scratch
+    (each node's upstream) is a dict of this walk's own, so passes in other threads do not mix.
     """
     order = topological_order(root)
+    order.reverse()
+    upstreams = {root: 1.0}
+    get = upstreams.get
+    with _accumulate:
+        root.grad = 0.0
     for node in order:
-        node._upstream = 0.0
-    root._upstream = 1.0
-    root.grad = 0.0
-    for node in reversed(order):
-        upstream = node._upstream
-        node.grad += upstream
-        if node.inputs:
-            for inp, local in zip(node.inputs, node.local_grads):
-                inp._upstream += upstream * local
+        upstream = upstreams.pop(node)
+        with _accumulate:
+            node.grad += upstream
+        for inp, local in zip(node.inputs, node.local_grads):
+            upstreams[inp] = get(inp, 0.0) + upstream * local
         yield node, upstream
 
 
@@ -295,36 +453,37 @@ def zero_grad(values: Iterable[Value]) -> None:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph (False inside ``no_grad``)."""
-    return _grad_enabled
+    """Whether ops in this thread record the graph (False inside ``no_grad``)."""
+    return _modes.grad_enabled
 
 
 @contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, enabled
+def _mode(name: str, value: bool) -> Iterator[None]:
+    """Set this thread's mode ``name`` to ``value`` inside the block (counted in ``_mode_contexts`` meanwhile)."""
+    global _mode_contexts
+    with _mode_lock:
+        _mode_contexts += 1
+    modes = _modes
+    previous = getattr(modes, name)
+    setattr(modes, name, value)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        setattr(modes, name, previous)
+        with _mode_lock:
+            _mode_contexts -= 1
 
 
 def no_grad() -> AbstractContextManager[None]:
-    """Inside, ops compute values but record no graph (inference, plotting)."""
-    return _grad_mode(False)
+    """Inside, ops in this thread compute values but record no graph (inference, plotting)."""
+    return _mode("grad_enabled", False)
 
 
 def enable_grad() -> AbstractContextManager[None]:
     """Inside, ops record the graph even within ``no_grad``, as PyTorch's: ``grad`` uses it to work anywhere."""
-    return _grad_mode(True)
+    return _mode("grad_enabled", True)
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Inside, the first op whose result or local gradient is NaN or inf raises FloatingPointError."""
-    global _anomaly
-    previous, _anomaly = _anomaly, True
-    try:
-        yield
-    finally:
-        _anomaly = previous
+def detect_anomaly() -> AbstractContextManager[None]:
+    """Inside, the first op in this thread whose result or local gradient is NaN or inf raises FloatingPointError."""
+    return _mode("anomaly", True)
