@@ -558,3 +558,12 @@ def test_max_breaks_ties_towards_the_first_and_refuses_empty_input() -> None:
     assert microgradnet.max([a, b, c, 7]).local_grads == (0.0, 1.0, 0.0, 0.0)
     with pytest.raises(ValueError, match="max: expected at least one value"):
         microgradnet.max([])
+
+
+@pytest.mark.parametrize("a", [5e-324, 1e-300, 2.0, 1e300])
+def test_a_zero_value_exponent_has_derivative_zero_in_the_base(a: float) -> None:
+    # a^0 = 1 for every a > 0, so d/da is 0 (PyTorch agrees); 0 * a^-1 was NaN where a^-1 overflows
+    base, exponent = Value(a), Value(0.0)
+    out = base**exponent
+    out.backward()
+    assert (out.data, base.grad, exponent.grad) == (1.0, 0.0, math.log(a))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .engine import Value, topological_order
+from .engine import Value, topological_order, zero_grad
 from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
 ASK = ("downstream", "local")
@@ -201,6 +201,7 @@ def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) ->
     digits = digits_for(tolerance)
     saved = {v: v.grad for v in topological_order(root)}
     try:
+        zero_grad(saved)  # a pass of its own: the numbers asked are this pass's, whatever .grad held
         steps = [s for s in trace_backward(root, digits) if s.inputs]
     finally:
         for v, grad in saved.items():
