@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .engine import Value
+from .files import check_output, check_output_dir, write_atomic
 from .practice import Question, questions
 from .trace import fmt, node_name, node_title, reading_order, trace_forward
 
@@ -57,13 +58,15 @@ def worksheet(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"worksheet: cannot write into {out}: it is a file, not a directory")
+    answers, key = out / f"{name}-answers.txt", out / f"{name}-key.md"
+    check_output_dir(out, "worksheet")
+    for path in (answers, key):  # before anything is drawn: a link or a FIFO there fails first
+        check_output(path, "worksheet")
     with sheet_labels(root):
         qs = questions(root, ask)
         written = save(_blank_drawing(root, ask), out / name, formats)
-        answers = out / f"{name}-answers.txt"
-        answers.write_text(answers_sheet(qs, name), encoding="utf-8")
-        key = out / f"{name}-key.md"
-        key.write_text(answer_key(root, qs, name), encoding="utf-8")
+        write_atomic(answers, answers_sheet(qs, name), "worksheet")
+        write_atomic(key, answer_key(root, qs, name), "worksheet")
     return [*written, answers, key]
 
 
