@@ -85,7 +85,7 @@ def _layer_sizes(text: str) -> list[int]:
     """``"16,16"`` as ``[16, 16]``; an empty string means no hidden layer."""
     sizes = []
     for piece in filter(None, (p.strip() for p in text.split(","))):
-        if not piece.isdigit() or int(piece) < 1:
+        if not (piece.isascii() and piece.isdigit()) or int(piece) < 1:  # "²".isdigit() is True, int("²") fails
             raise argparse.ArgumentTypeError(f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}")
         sizes.append(int(piece))
     return sizes
@@ -204,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad arguments or output that cannot be written)."""
     from .expr import ExpressionError
 
+    if sys.stdout is None:  # started with stdout closed (cmd >&-): Python leaves sys.stdout None
+        if sys.stderr is not None:
+            print("microgradnet: error: standard output is closed; nothing to write the results to", file=sys.stderr)
+        return EXIT_ERROR
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")  # a console without ∂ or δ shows "?" instead of failing

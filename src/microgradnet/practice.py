@@ -32,6 +32,10 @@ QUIT = ("", "q", "quit", "exit")
 HINT = ("h", "hint", "?")
 
 
+MAX_ANSWERS_BYTES = 1024 * 1024  # an answers file of a few hundred questions is a few KiB
+MAX_LINE = 10_000  # characters of one typed or piped answer
+
+
 class AnswersError(ValueError):
     """An answers file that cannot be read: the message names the file, the line and the problem."""
 
@@ -274,11 +278,28 @@ class _Session:
 
 
 def read_line(prompt: str) -> str:
-    """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one."""
-    text = input(prompt)
-    if not sys.stdin.isatty():
-        print(text)
+    """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one.
+
+    From a pipe a line is read up to MAX_LINE characters (longer is an AnswersError), and a byte
+    order mark before the first answer is dropped (it made that answer "not a number").
+    """
+    if sys.stdin.isatty():
+        return input(prompt)
+    print(prompt, end="", flush=True)
+    line = sys.stdin.readline(MAX_LINE + 1)
+    if not line:
+        raise EOFError
+    if len(line) > MAX_LINE:
+        raise AnswersError(f"stdin: an answer line is over {MAX_LINE:,} characters (starts {_excerpt(line)})")
+    text = line.rstrip("\r\n").lstrip("\ufeff")
+    print(text)
     return text
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    """``text`` quoted, cut to ``width`` characters: an error message never quotes a whole huge line."""
+    text = text.strip()
+    return repr(text) if len(text) <= width else f"{text[:width]!r}... ({len(text):,} characters)"
 
 
 def _run_terminal(session: _Session, read: Callable[[str], str], write: Callable[[str], None]) -> None:
@@ -400,10 +421,10 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
             continue
         key, sep, value = line.rpartition(":")
         if not sep:
-            raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}")
+            raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {_excerpt(raw)}")
         key = key.strip()
         if key not in ids:
-            raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
+            raise AnswersError(f"{source} line {number}: no question {_excerpt(key)}; the questions are "
                                f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")
         q = ids[key]
         if q is None:
@@ -430,7 +451,12 @@ def check_answers(
     qs = questions(root, ask, tolerance)
     path = Path(answers_file)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
+        with open(path, "rb") as f:  # capped: /dev/zero or a 500 MB file is refused, not read into memory
+            data = f.read(MAX_ANSWERS_BYTES + 1)
+        if len(data) > MAX_ANSWERS_BYTES:
+            raise AnswersError(f"cannot read the answers file {path}: it is over {MAX_ANSWERS_BYTES // 1024} KiB; "
+                               "an answers file holds one short 'ID: number' line per question")
+        text = data.decode("utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
     except OSError as err:
         raise AnswersError(f"cannot read the answers file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
@@ -443,7 +469,7 @@ def check_answers(
         if given is not None:
             result.answers.append(Answer(q, given, q.accepts(given, tolerance)))
         else:
-            note = f"not a number: {raw!r}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
+            note = f"not a number: {_excerpt(raw)}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
             result.answers.append(Answer(q, None, False, note=note))
     if output is not None:
         output(result.report())
