@@ -206,12 +206,15 @@ def as_float(x: Any, where: str) -> float:
     raise TypeError(f"{where}: expected a real number (int or float), got {type(x).__name__} {x!r}")
 
 
-def as_int(x: Any, where: str, minimum: int) -> int:
-    """``x`` as a Python int >= ``minimum`` (bool refused), or a TypeError/ValueError naming ``where``."""
+def as_int(x: Any, where: str, minimum: int, maximum: int | None = None) -> int:
+    """``x`` as a Python int in [minimum, maximum] (bool refused), or a TypeError/ValueError naming ``where``."""
     if not isinstance(x, Integral) or isinstance(x, bool):
         raise TypeError(f"{where} must be an int, got {type(x).__name__} {x!r}")
     if x < minimum:
         raise ValueError(f"{where} must be an int >= {minimum}, got {x!r}")
+    if maximum is not None and x > maximum:
+        shown = f"{int(x):,}" if int(x).bit_length() < 200 else f"an int of about {int(x).bit_length() * 3 // 10} digits"
+        raise ValueError(f"{where} must be an int <= {maximum:,}, got {shown}")
     return int(x)
 
 
