@@ -382,3 +382,31 @@ def test_a_plot_on_a_full_disk_leaves_nothing_and_names_the_file(tmp_path, monke
     assert main(["train", "--no-progress", "--epochs", "1", "--plot", "b.png"]) == 2
     assert capsys.readouterr().err == "microgradnet: error: plot: could not write 'b.png': No space left on device\n"
     assert os.listdir(tmp_path) == []
+
+
+# --- command-line oddities (issue 15, finding 11) ------------------------------------------
+
+def test_a_closed_stdout_is_one_line_on_stderr(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "microgradnet", "example", "--list"], cwd=tmp_path,
+                            capture_output=False, stderr=subprocess.PIPE, encoding="utf-8", timeout=60,
+                            preexec_fn=lambda: os.close(1))
+    assert (result.returncode, result.stderr) == (2, "microgradnet: error: standard output is closed; "
+                                                     "nothing to write the results to\n")
+
+
+def test_hidden_sizes_must_be_ascii_digits(capsys):
+    from microgradnet.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--hidden", "²"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "expected layer sizes like 16,16" in err and "_layer_sizes" not in err
+
+
+def test_oversized_training_is_refused_in_a_second(capsys):
+    from microgradnet.cli import main
+
+    assert main(["train", "--hidden", "100000,100000", "--no-progress"]) == 2
+    assert "10,000,500,001 parameters is more than the 1,000,000" in capsys.readouterr().err
+    assert main(["train", "--samples", "100000000", "--no-progress"]) == 2
+    assert "make_moons: n must be an int <= 1,000,000" in capsys.readouterr().err
