@@ -594,9 +594,8 @@ class Written:
 
     def frames(self, root: Value, directory: Path, local_grads: bool = False) -> None:
         """One SVG per backward step: ``step-01.svg``, ``step-02.svg``, ..."""
-        from .viz import step_frames
-
         from .files import remove_stale
+        from .viz import step_frames
 
         frames = step_frames(root, show_local_grads=local_grads)
         digits = max(2, len(str(len(frames))))

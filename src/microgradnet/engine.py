@@ -68,7 +68,7 @@ class Value:
     # (one call to the op's rule, no helper calls): the engine's hot path.
     def __add__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            op, inputs = ADD, (self, other)
+            op, inputs = ADD, (self, other)  # type: tuple[Op, tuple[Value, ...]]
             data, local_grads = op.rule(self.data, other.data)
         else:
             op, inputs = ops.with_const("+", as_float(other, "+")), (self,)
@@ -84,7 +84,7 @@ class Value:
 
     def __mul__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            op, inputs = MUL, (self, other)
+            op, inputs = MUL, (self, other)  # type: tuple[Op, tuple[Value, ...]]
             data, local_grads = op.rule(self.data, other.data)
         else:
             op, inputs = ops.with_const("*", as_float(other, "*")), (self,)
@@ -210,12 +210,13 @@ def as_int(x: Any, where: str, minimum: int, maximum: int | None = None) -> int:
     """``x`` as a Python int in [minimum, maximum] (bool refused), or a TypeError/ValueError naming ``where``."""
     if not isinstance(x, Integral) or isinstance(x, bool):
         raise TypeError(f"{where} must be an int, got {type(x).__name__} {x!r}")
-    if x < minimum:
+    n = int(x)
+    if n < minimum:
         raise ValueError(f"{where} must be an int >= {minimum}, got {x!r}")
-    if maximum is not None and x > maximum:
-        shown = f"{int(x):,}" if int(x).bit_length() < 200 else f"an int of about {int(x).bit_length() * 3 // 10} digits"
+    if maximum is not None and n > maximum:
+        shown = f"{n:,}" if n.bit_length() < 200 else f"an int of about {n.bit_length() * 3 // 10} digits"
         raise ValueError(f"{where} must be an int <= {maximum:,}, got {shown}")
-    return int(x)
+    return n
 
 
 def as_value(x: Any, where: str) -> Value:

@@ -93,7 +93,7 @@ def write_json(path: PathLike, obj: Any) -> None:
 def _standard(obj: Any) -> Any:
     """``obj`` with each non-finite float in its dicts and lists as the string ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
     if isinstance(obj, float) and not math.isfinite(obj):
-        return "NaN" if obj != obj else "Infinity" if obj > 0 else "-Infinity"
+        return "NaN" if math.isnan(obj) else "Infinity" if obj > 0 else "-Infinity"
     if isinstance(obj, dict):
         return {k: _standard(v) for k, v in obj.items()}
     if isinstance(obj, list):
