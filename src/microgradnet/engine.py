@@ -285,13 +285,19 @@ def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  
 
     Plain numbers among the addends are folded into the op's constant, so only Values are inputs.
     """
-    inputs: list[Value] = [start] if isinstance(start, Value) else []
-    const = 0.0 if inputs else as_float(start, "sum start")
-    for v in values:
-        if isinstance(v, Value):
-            inputs.append(v)
-        else:
-            const += as_float(v, "sum")
+    addends = list(values)
+    const = 0.0 if isinstance(start, Value) else as_float(start, "sum start")
+    if list(map(type, addends)).count(Value) == len(addends):  # only Values (the usual case): nothing to fold
+        inputs = addends
+    else:
+        inputs = []
+        for v in addends:
+            if isinstance(v, Value):
+                inputs.append(v)
+            else:
+                const += as_float(v, "sum")
+    if isinstance(start, Value):
+        inputs = [start, *inputs]
     if not inputs:
         return Value(const)
     op = ops.SUM if const == 0.0 else ops.with_const("sum", const)
@@ -307,10 +313,10 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: weights and inputs must have the same length, got {len(weights)} and {len(inputs)}")
-    pairs: list[Value] = []
-    for w, x in zip(weights, inputs):
-        pairs.append(w if isinstance(w, Value) else Value(as_float(w, "dot weight")))
-        pairs.append(x if isinstance(x, Value) else Value(as_float(x, "dot input")))
+    pairs = [v for pair in zip(weights, inputs) for v in pair]
+    if list(map(type, pairs)).count(Value) != len(pairs):  # some numbers (or Value subclasses) among them
+        pairs = [v if isinstance(v, Value) else Value(as_float(v, "dot input" if i % 2 else "dot weight"))
+                 for i, v in enumerate(pairs)]
     if isinstance(start, Value):
         op, inputs_ = ops.BIASED_DOT, (start, *pairs)
     else:
@@ -418,6 +424,12 @@ def _interior_order(root: Value) -> list[Value]:
         for inp in inputs:
             if inp.inputs and inp not in visited:
                 visited.add(inp)
+                for grand in inp.inputs:
+                    if grand.inputs:
+                        break
+                else:  # only leaves below (a first-layer dot, a product of parameters): done at once
+                    order.append(inp)
+                    continue
                 stack.append((inp, reversed(inp.inputs)))
                 break
         else:
