@@ -9,9 +9,10 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from fractions import Fraction
 from importlib.metadata import version
-from typing import Callable, Sequence
+from typing import Callable
 
 import pytest
 from hypothesis import assume, given

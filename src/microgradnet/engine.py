@@ -32,6 +32,7 @@ _mode_lock = threading.Lock()
 # Held while a backward pass adds into .grad: two threads' passes over shared parameters both count.
 _accumulate = threading.Lock()
 ADD, MUL, RELU = ops.ADD, ops.MUL, ops.RELU
+LEAF = Op.leaf()  # a leaf's op: no rule, label "", false in `if node.op:`
 MAX_LABEL = 16_384  # characters; a label is a name to print and draw, not a document
 
 
@@ -44,7 +45,7 @@ class Value:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
         self.label = as_label(label, "Value()")
-        self.op = ""
+        self.op: Op = LEAF
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
 
@@ -246,7 +247,7 @@ def _moded(out: Value, op: Op, inputs: tuple[Value, ...], local_grads: tuple[flo
     if modes.grad_enabled:
         out.op, out.inputs, out.local_grads = op, inputs, local_grads
     else:
-        out.op, out.inputs, out.local_grads = "", (), ()
+        out.op, out.inputs, out.local_grads = LEAF, (), ()
     if modes.anomaly:
         _check_finite(op, inputs, out.data, local_grads)
     return out
@@ -277,7 +278,7 @@ def _check_finite(op: Op, inputs: tuple[Value, ...], data: float, local_grads: t
         return
     args = ", ".join(repr(v.data) for v in inputs)
     what = f"result {data!r}" if not math.isfinite(data) else f"local gradients {local_grads!r}"
-    raise FloatingPointError(f"detect_anomaly: op {op!r} on inputs ({args}) produced {what}")
+    raise FloatingPointError(f"detect_anomaly: op {op.name!r} on inputs ({args}) produced {what}")
 
 
 def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  # noqa: A001
@@ -395,7 +396,7 @@ def _rebuild_graph(*flat: Any) -> Value:
     """The graph ``_flatten_graph`` flattened, rebuilt without recursion (pickle's constructor for a Value)."""
     if len(flat) == 3:  # a leaf
         leaf = _new_value(Value)
-        leaf.data, leaf.grad, leaf.label, leaf.op, leaf.inputs, leaf.local_grads = *flat, "", (), ()
+        leaf.data, leaf.grad, leaf.label, leaf.op, leaf.inputs, leaf.local_grads = *flat, LEAF, (), ()
         return leaf
     nodes: list[Value] = []
     for entry in flat[0]:
