@@ -238,7 +238,7 @@ def _one_line(err: Exception) -> str:
     message = " ".join(str(err).split())
     if isinstance(err, OSError) and err.filename is not None:
         message = f"cannot write {err.filename}: {err.strerror or message}"
-    elif isinstance(err, OSError) and err.strerror:  # "[Errno 28] save: could not write 'm.json': ..." without "[Errno 28]"
+    elif isinstance(err, OSError) and err.strerror:  # write_atomic's message, without the "[Errno 28]" before it
         message = " ".join(err.strerror.split())
     return message
 

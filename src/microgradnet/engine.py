@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Integral, Real
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from . import ops
 from .ops import Op
@@ -39,7 +40,7 @@ MAX_LABEL = 16_384  # characters; a label is a name to print and draw, not a doc
 class Value:
     """One number in a computation graph, with the gradient a backward pass leaves on it."""
 
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads")
+    __slots__ = ("data", "grad", "inputs", "label", "local_grads", "op")
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")
@@ -281,15 +282,15 @@ def _check_finite(op: Op, inputs: tuple[Value, ...], data: float, local_grads: t
     raise FloatingPointError(f"detect_anomaly: op {op.name!r} on inputs ({args}) produced {what}")
 
 
-def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  # noqa: A001
+def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:
     """``start + values[0] + values[1] + ...`` as one n-ary node (local gradient 1 per addend).
 
     Plain numbers among the addends are folded into the op's constant, so only Values are inputs.
     """
-    addends = list(values)
+    addends: list[Any] = list(values)
     const = 0.0 if isinstance(start, Value) else as_float(start, "sum start")
     if list(map(type, addends)).count(Value) == len(addends):  # only Values (the usual case): nothing to fold
-        inputs = addends
+        inputs: list[Value] = addends
     else:
         inputs = []
         for v in addends:
@@ -314,7 +315,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: weights and inputs must have the same length, got {len(weights)} and {len(inputs)}")
-    pairs = [v for pair in zip(weights, inputs) for v in pair]
+    pairs: list[Any] = [v for pair in zip(weights, inputs) for v in pair]
     if list(map(type, pairs)).count(Value) != len(pairs):  # some numbers (or Value subclasses) among them
         pairs = [v if isinstance(v, Value) else Value(as_float(v, "dot input" if i % 2 else "dot weight"))
                  for i, v in enumerate(pairs)]
@@ -327,7 +328,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     return _node(data, op, inputs_, local_grads)
 
 
-def max(values: Iterable[Value | float]) -> Value:  # noqa: A001
+def max(values: Iterable[Value | float]) -> Value:
     """The largest of ``values`` as one node; its gradient goes to the (first) largest input."""
     inputs = tuple(as_value(v, "max") for v in values)
     if not inputs:
@@ -377,7 +378,8 @@ def _copy_graph(root: Value, memo: dict[int, Any]) -> Value:
         new.inputs = tuple(memo[id(inp)] for inp in node.inputs)
         new.local_grads = node.local_grads
         memo[id(node)] = new
-    return memo[id(root)]  # type: ignore[no-any-return]
+    copied: Value = memo[id(root)]
+    return copied
 
 
 def _flatten_graph(root: Value) -> tuple[Any, ...]:

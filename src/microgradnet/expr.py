@@ -171,7 +171,7 @@ class _Builder:
         # sum of any length builds without recursion (nesting on the right still recurses)
         spine = [node]
         while isinstance(spine[-1].left, ast.BinOp):
-            spine.append(spine[-1].left)  # type: ignore[arg-type]
+            spine.append(spine[-1].left)
         for part in spine:
             if type(part.op) not in _BINARY:
                 text = _REFUSED_OPERATORS.get(type(part.op), type(part.op).__name__)

@@ -93,7 +93,7 @@ def write_json(path: PathLike, obj: Any) -> None:
 
 
 def _standard(obj: Any) -> Any:
-    """``obj`` with each non-finite float in its dicts and lists as the string ``"NaN"``, ``"Infinity"``, ``"-Infinity"``."""
+    """``obj`` with each non-finite float in its dicts and lists as the string "NaN", "Infinity" or "-Infinity"."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return "NaN" if math.isnan(obj) else "Infinity" if obj > 0 else "-Infinity"
     if isinstance(obj, dict):

@@ -360,7 +360,8 @@ def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     try:
         return graph.pipe(format=fmt)
     except graphviz.CalledProcessError as e:  # dot's own complaint, first line: never a traceback
-        reason = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()[:1] or [f"exit status {e.returncode}"]
+        lines = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        reason = lines[:1] or [f"exit status {e.returncode}"]
         raise ValueError(f"Graphviz could not render the graph as {fmt}: {reason[0][:200]}") from None
 
 
