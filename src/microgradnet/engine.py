@@ -181,22 +181,34 @@ class Value:
     def backward(self) -> None:
         """Accumulate d self / d node into ``.grad`` of every node that self depends on.
 
-        A plain loop over the op nodes (``backward_walk`` is the same pass, one step at a time).
-        This pass's upstream gradients live in a dict of its own, never on the nodes; each leaf's
-        total is added to its ``.grad`` at the end, all under ``_accumulate`` (shared parameters).
+        A plain loop over the op nodes (``backward_walk`` is the same pass, one step at a time),
+        all under ``_accumulate``, so passes in two threads over shared parameters both count.
+        Upstream gradients of op nodes live in a dict of this pass's own, never on the nodes.
+        Each edge into a leaf adds straight into the leaf's ``.grad``; a leaf that already held
+        a gradient has it set aside first and added back at the end (earlier + this pass, exactly
+        as ``backward_walk`` sums it).
         """
-        order = _interior_order(self)
-        upstreams = {self: 1.0}
-        get, pop = upstreams.get, upstreams.pop
         with _accumulate:
+            if not self.inputs:  # a leaf: d self / d self = 1
+                self.grad = 1.0
+                return
+            held: list[tuple[Value, float]] = []
+            order = _interior_order(self, held)
+            upstreams = {self: 1.0}
+            get, pop = upstreams.get, upstreams.pop
             self.grad = 0.0
-            for node in order:
-                upstream = pop(node)
-                node.grad += upstream
-                for inp, local in zip(node.inputs, node.local_grads):
-                    upstreams[inp] = get(inp, 0.0) + upstream * local
-            for leaf, upstream in upstreams.items():
-                leaf.grad += upstream
+            try:
+                for node in order:
+                    upstream = pop(node)
+                    node.grad += upstream
+                    for inp, local in zip(node.inputs, node.local_grads):
+                        if inp.inputs:
+                            upstreams[inp] = get(inp, 0.0) + upstream * local
+                        else:
+                            inp.grad += upstream * local
+            finally:
+                for leaf, earlier in held:
+                    leaf.grad = earlier + leaf.grad
 
 
 def as_float(x: Any, where: str) -> float:
@@ -411,30 +423,37 @@ def _rebuild_graph(*flat: Any) -> Value:
     return nodes[-1]
 
 
-def _interior_order(root: Value) -> list[Value]:
+def _interior_order(root: Value, held: list[tuple[Value, float]]) -> list[Value]:
     """The op nodes of ``root``'s graph, each once, every node before its inputs: backward's loop order.
 
-    ``topological_order`` reversed, less the leaves (a backward pass adds straight into a leaf's
-    grad, so leaves need no place in the order and no entry in the visited set).
+    ``topological_order`` reversed, less the leaves (backward adds straight into a leaf's grad).
+    Each leaf met with a nonzero grad goes into ``held`` with that grad and is zeroed (the caller
+    holds ``_accumulate``), so the pass sums only this pass's gradient into it.
     """
-    if not root.inputs:
-        return []
     order: list[Value] = []
     visited = {root}
     stack = [(root, reversed(root.inputs))]
     while stack:
         node, inputs = stack[-1]
         for inp in inputs:
-            if inp.inputs and inp not in visited:
+            if inp.inputs:
+                if inp in visited:
+                    continue
                 visited.add(inp)
                 for grand in inp.inputs:
                     if grand.inputs:
                         break
+                    if grand.grad:
+                        held.append((grand, grand.grad))
+                        grand.grad = 0.0
                 else:  # only leaves below (a first-layer dot, a product of parameters): done at once
                     order.append(inp)
                     continue
                 stack.append((inp, reversed(inp.inputs)))
                 break
+            if inp.grad:
+                held.append((inp, inp.grad))
+                inp.grad = 0.0
         else:
             stack.pop()
             order.append(node)
