@@ -45,7 +45,7 @@ class Value:
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
-        self.label = as_label(label, "Value()")
+        self.label = "" if label == "" else as_label(label, "Value()")
         self.op: Op = LEAF
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
@@ -327,10 +327,10 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: weights and inputs must have the same length, got {len(weights)} and {len(inputs)}")
-    pairs: list[Any] = [v for pair in zip(weights, inputs) for v in pair]
-    if list(map(type, pairs)).count(Value) != len(pairs):  # some numbers (or Value subclasses) among them
-        pairs = [v if isinstance(v, Value) else Value(as_float(v, "dot input" if i % 2 else "dot weight"))
-                 for i, v in enumerate(pairs)]
+    pairs: list[Value] = []
+    for w, x in zip(weights, inputs):
+        pairs.append(w if isinstance(w, Value) else Value(as_float(w, "dot weight")))
+        pairs.append(x if isinstance(x, Value) else Value(as_float(x, "dot input")))
     if isinstance(start, Value):
         op, inputs_ = ops.BIASED_DOT, (start, *pairs)
     else:
