@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "install Graphviz: apt-get install graphviz, brew install graphviz or conda install graphviz"
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
-LABEL_SHOWN = 80  # characters of a label a box shows (Graphviz refuses an HTML label over 16 KB)
+LABEL_SHOWN = 40  # characters of a label a box shows (Graphviz refuses an HTML label over 16 KB)
 
 # a palette that stays readable on a projector: dark text on light fills, red for gradients
 _FONT = "Helvetica,Arial,sans-serif"
