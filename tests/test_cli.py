@@ -318,6 +318,100 @@ def test_train_compile_replays_the_recorded_step_with_the_same_result(tmp_path):
     assert "training accuracy" in compiled.stdout
 
 
+# --- the user's files (issue 15, findings 5, 6, 13) ----------------------------------------
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--save", ""], "--save: the file name is empty"),
+        (["train", "--save", "m.json/"], "--save: 'm.json/' names a directory, expected a file name"),
+        (["train", "--plot", "p.xyz"], "--plot: cannot write a plot as 'p.xyz': the name must end in one of"),
+        (["graph", "x*2", "--at", "x=1", "--out", ""], "--out: the file name is empty"),
+        (["graph", "x*2", "--at", "x=1", "--frames", ""], "--frames: the directory name is empty"),
+    ],
+)
+def test_bad_output_names_fail_before_any_work(tmp_path, monkeypatch, capsys, args, message):
+    from microgradnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "--no-progress"] if args[0] == "train" else args) == 2
+    out, err = capsys.readouterr()
+    assert message in err and "Training" not in out and "upstream" not in out
+    assert os.listdir(tmp_path) == []
+
+
+def test_train_save_refuses_a_fifo_and_a_symlink_and_leaves_them(tmp_path, monkeypatch, capsys):
+    from microgradnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe")
+    (tmp_path / "victim.json").write_text("keep")
+    os.symlink("victim.json", "link.json")
+    assert main(["train", "--no-progress", "--epochs", "1", "--save", "pipe"]) == 2
+    assert "'pipe' is not a regular file" in capsys.readouterr().err
+    assert main(["train", "--no-progress", "--epochs", "1", "--save", "link.json"]) == 2
+    assert "'link.json' is a symbolic link" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["link.json", "pipe", "victim.json"]
+    assert (tmp_path / "victim.json").read_text() == "keep" and Path("pipe").is_fifo()
+
+
+@needs_dot
+def test_a_reused_frames_directory_keeps_only_this_runs_frames(tmp_path, monkeypatch, capsys):
+    from microgradnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "z*(x+y)+x*x", "--at", "x=1,y=2,z=3", "--frames", "fr"]) == 0
+    assert len(os.listdir("fr")) == 7  # 7 nodes, 7 backward steps
+    (tmp_path / "fr" / "notes.txt").write_text("mine")
+    assert main(["graph", "x*y", "--at", "x=1,y=2", "--frames", "fr"]) == 0
+    assert sorted(os.listdir("fr")) == ["notes.txt", "step-01.svg", "step-02.svg", "step-03.svg"]
+
+
+def test_a_plot_on_a_full_disk_leaves_nothing_and_names_the_file(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from microgradnet import files
+    from microgradnet.cli import main
+
+    monkeypatch.chdir(tmp_path)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    assert main(["train", "--no-progress", "--epochs", "1", "--plot", "b.png"]) == 2
+    assert capsys.readouterr().err == "microgradnet: error: plot: could not write 'b.png': No space left on device\n"
+    assert os.listdir(tmp_path) == []
+
+
+# --- command-line oddities (issue 15, finding 11) ------------------------------------------
+
+def test_a_closed_stdout_is_one_line_on_stderr(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "microgradnet", "example", "--list"], cwd=tmp_path,
+                            capture_output=False, stderr=subprocess.PIPE, encoding="utf-8", timeout=60,
+                            preexec_fn=lambda: os.close(1))
+    assert (result.returncode, result.stderr) == (2, "microgradnet: error: standard output is closed; "
+                                                     "nothing to write the results to\n")
+
+
+def test_hidden_sizes_must_be_ascii_digits(capsys):
+    from microgradnet.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--hidden", "²"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "expected layer sizes like 16,16" in err and "_layer_sizes" not in err
+
+
+def test_oversized_training_is_refused_in_a_second(capsys):
+    from microgradnet.cli import main
+
+    assert main(["train", "--hidden", "100000,100000", "--no-progress"]) == 2
+    assert "10,000,500,001 parameters is more than the 1,000,000" in capsys.readouterr().err
+    assert main(["train", "--samples", "100000000", "--no-progress"]) == 2
+    assert "make_moons: n must be an int <= 1,000,000" in capsys.readouterr().err
+
+
 # --- saved models: evaluate and train --init -----------------------------------------------
 
 def accuracy_count(stdout: str) -> int:

@@ -114,3 +114,9 @@ def test_train_test_split_partitions_deterministically() -> None:
 def test_bad_arguments_are_refused(call, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("make", [make_moons, make_circles, make_xor, make_spirals, make_blobs, make_sine])
+def test_sample_counts_are_capped_before_allocating(make):
+    with pytest.raises(ValueError, match=rf"{make.__name__}: n must be an int <= 1,000,000, got 100,000,000"):
+        make(n=100_000_000)

@@ -2,10 +2,13 @@
 detect_anomaly, bad input and the command line's version."""
 from __future__ import annotations
 
+import copy
 import gc
 import math
+import pickle
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from fractions import Fraction
 from importlib.metadata import version
@@ -333,6 +336,155 @@ def test_domain_errors_raise_at_the_op_naming_op_and_value(
 ) -> None:
     with pytest.raises(error, match=message):
         expression()
+
+
+# --- threads: modes are per thread, a backward pass keeps its scratch (issue 15, findings 1, 2) ---
+
+def test_no_grad_in_one_thread_leaves_another_recording() -> None:
+    for _ in range(50):
+        inside, done = threading.Event(), threading.Event()
+
+        def predict() -> None:
+            with no_grad():
+                inside.set()
+                done.wait(5)
+
+        other = threading.Thread(target=predict)
+        other.start()
+        assert inside.wait(5)
+        x = Value(3.0)
+        y = x * x  # while the other thread is inside no_grad
+        y.backward()
+        done.set()
+        other.join()
+        assert (y.op, x.grad, is_grad_enabled()) == ("*", 6.0, True)
+
+
+def test_interleaved_no_grads_in_two_threads_restore_each_threads_own_mode() -> None:
+    # A enters, B enters, A leaves (B still inside), B leaves: each thread sees its own mode throughout
+    for _ in range(50):
+        steps = [threading.Event() for _ in range(4)]
+        seen: dict[str, list[bool]] = {"A": [], "B": []}
+
+        def run(name: str, enter: int, leave: int) -> None:
+            steps[enter - 1].wait(5) if enter else None
+            with no_grad():
+                steps[enter].set()
+                steps[leave - 1].wait(5)
+                seen[name].append(is_grad_enabled())
+            seen[name].append(is_grad_enabled())
+            seen[name].append(bool((Value(1.0) * 2).inputs))
+            steps[leave].set()
+
+        a = threading.Thread(target=run, args=("A", 0, 2))
+        b = threading.Thread(target=run, args=("B", 1, 3))
+        a.start()
+        b.start()
+        a.join()
+        b.join()
+        assert seen == {"A": [False, True, True], "B": [False, True, True]}
+        assert is_grad_enabled() and (Value(1.0) * 2).inputs
+
+
+def test_detect_anomaly_in_one_thread_does_not_raise_in_another() -> None:
+    inside, done = threading.Event(), threading.Event()
+
+    def checked() -> None:
+        with detect_anomaly():
+            inside.set()
+            done.wait(5)
+
+    other = threading.Thread(target=checked)
+    other.start()
+    assert inside.wait(5)
+    result = Value(1000.0).exp()  # inf, no error: anomaly mode is the other thread's
+    done.set()
+    other.join()
+    assert result.data == math.inf
+
+
+def _shared_graphs() -> tuple[list[Value], Value, Value]:
+    """Two losses over the same two parameters, with integer values so every sum of gradients is exact."""
+    w, b = Value(3.0, label="w"), Value(-2.0, label="b")
+    h = w * w + b  # a shared op node too
+    return [w, b], h * 2.0 + w, (h * h) * b  # d1 = (2*2w + 1, 2), d2 = (2h*2w*b, 2h*b + h^2)
+
+
+def test_two_interleaved_backward_walks_over_shared_nodes_do_not_mix() -> None:
+    params, f1, f2 = _shared_graphs()
+    w, b = params
+    h = w.data**2 + b.data
+    walks = [backward_walk(f1), backward_walk(f2)]
+    pending = list(walks)
+    while pending:  # one step of each in turn
+        for walk in list(pending):
+            if next(walk, None) is None:
+                pending.remove(walk)
+    assert (w.grad, b.grad) == (4 * w.data + 1 + 4 * h * w.data * b.data, 2 + 2 * h * b.data + h * h)
+
+
+def test_threads_backpropagating_graphs_that_share_parameters_add_every_pass() -> None:
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    try:
+        for _ in range(5):
+            params, f1, f2 = _shared_graphs()
+            barrier = threading.Barrier(2)
+
+            def passes(f: Value) -> None:
+                barrier.wait()
+                for _ in range(200):
+                    f.backward()
+
+            threads = [threading.Thread(target=passes, args=(f,)) for f in (f1, f2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            w, b = params
+            h = w.data**2 + b.data
+            assert (w.grad, b.grad) == (200 * (4 * w.data + 1 + 4 * h * w.data * b.data), 200 * (2 + 2 * h * b.data + h * h))
+    finally:
+        sys.setswitchinterval(switch)
+
+
+# --- copies, pickles, labels (issue 15, findings 7 and 12) ----------------------------------
+
+def _chain(n: int) -> tuple[Value, Value]:
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = (y * 1.0001).tanh() + x
+    return x, y
+
+
+def test_deepcopy_and_pickle_of_a_deep_chain_do_not_recurse() -> None:
+    x, y = _chain(5000)  # 15,000 nodes deep: the default recursion fails at a few hundred
+    y.backward()
+    for copied_x, copied_y in (copy.deepcopy((x, y)), pickle.loads(pickle.dumps((x, y)))):
+        assert copied_y.data == y.data and copied_x.grad == x.grad
+        assert copied_y.inputs[1] is copied_x  # the leaf keeps its identity in the copied graph
+        assert copied_x is not x and copied_x.label == "x"
+        copied_y.backward()
+        assert copied_x.grad == 2 * x.grad  # the copy's own graph, its own gradients
+
+
+@pytest.mark.parametrize(
+    ("label", "error", "message"),
+    [
+        (123, TypeError, "label must be a str, got int 123"),
+        (None, TypeError, "label must be a str, got NoneType"),
+        ("a\nb", ValueError, r"control character '\\n'"),
+        ("x" * 20_000, ValueError, "label is 20,000 characters long, at most 16,384"),
+    ],
+)
+def test_labels_must_be_short_printable_text(label: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        Value(1.0, label=label)  # type: ignore[arg-type]
+
+
+def test_a_long_non_ascii_label_is_accepted_as_text() -> None:
+    assert Value(1.0, label="数" * 6000).label == "数" * 6000
 
 
 # --- command line --------------------------------------------------------------------------

@@ -204,3 +204,33 @@ def test_parse_at_labels_the_output_f_and_returns_the_named_leaves():
     assert tuple(v.grad for v in leaves.values()) == (-2.0, -2.0, 5.0)
     bare, named = parse_at("x", "x=2")
     assert bare is named["x"] and bare.label == "x"  # a bare input keeps its own name
+
+
+# --- hostile input (issue 15, finding 11) --------------------------------------------------
+
+def test_a_flat_sum_of_500_terms_parses_and_differentiates() -> None:
+    names = [f"x{i}" for i in range(500)]
+    root = parse(" + ".join(names), {name: float(i) for i, name in enumerate(names)})
+    assert root.data == sum(range(500))
+    root.backward()
+    assert {leaf.grad for leaf in topological_order(root) if not leaf.inputs} == {1.0}
+
+
+def test_a_syntax_warning_does_not_leak_before_the_error() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a leaked SyntaxWarning would raise here instead
+        with pytest.raises(ExpressionError, match="conditional expression .* is not allowed at column 1"):
+            parse("1if x else 2", {"x": 1.0})
+
+
+def test_at_names_are_normalised_as_the_parser_normalises_them() -> None:
+    root, leaves = parse_at("ｘ*2", "ｘ=3")  # fullwidth x: Python reads it as x
+    assert (root.data, list(leaves)) == (6.0, ["x"])
+
+
+@pytest.mark.parametrize("name", ["if", "lambda", "None", "True"])
+def test_keywords_cannot_be_at_names(name: str) -> None:
+    with pytest.raises(ExpressionError, match=f"'{name}' cannot be a variable name"):
+        parse_assignments(f"{name}=1")

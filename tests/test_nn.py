@@ -2,6 +2,7 @@
 initialisation statistics, seeds, dropout, PReLU, maxout, the perceptron, XOR, bad input."""
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -520,3 +521,27 @@ def test_unknown_activation_lists_the_valid_names():
 def test_bad_constructor_arguments(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+# --- sizes are checked before anything is allocated (issue 15, finding 8) -----------------
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: MLP(2, [100_000, 100_000]), "MLP: 10,000,400,000 parameters is more than the 1,000,000"),
+    (lambda: MLP(2, [4, 10**9]), "MLP: 5,000,000,012 parameters"),
+    (lambda: MLP(3, [1000, 1000], activation="maxout", pieces=2), r"MLP: 1,009,000 parameters"),  # 4*1000*2 + 1001*1000
+    (lambda: Layer(10**6, 2), "Layer: 2,000,002 parameters"),
+    (lambda: Neuron(10**7), "Neuron: 10,000,001 parameters"),
+])
+def test_a_model_over_the_parameter_limit_is_refused_before_it_is_built(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_a_model_file_with_a_huge_layer_is_refused_before_building(tmp_path):
+    state = MLP(2, [3, 1], seed=0).state_dict()
+    state["architecture"]["nouts"], state["parameters"] = [10**9], []
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(state))
+    assert len(path.read_bytes()) < 300  # 223 bytes in the report that found it
+    with pytest.raises(ValueError, match=r"from_file .*huge.json'.*MLP: 3,000,000,000 parameters is more than"):
+        MLP.from_file(path)

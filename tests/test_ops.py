@@ -594,3 +594,12 @@ def test_an_op_reads_as_the_slides_write_it() -> None:
     assert ops.with_const("+", -3.0).reads(["x"]) == "x - 3" and ops.with_const("r/", 1.0).reads(["x"]) == "1 / x"
     assert ops.BIASED_DOT.reads(["b", "w1", "x1", "w2", "x2"]) == "w1 * x1 + w2 * x2 + b"
     assert ops.MAX.reads(["a", "b", "c"]) == "max(a, b, c)"
+
+
+@pytest.mark.parametrize("a", [5e-324, 1e-300, 2.0, 1e300])
+def test_a_zero_value_exponent_has_derivative_zero_in_the_base(a: float) -> None:
+    # a^0 = 1 for every a > 0, so d/da is 0 (PyTorch agrees); 0 * a^-1 was NaN where a^-1 overflows
+    base, exponent = Value(a), Value(0.0)
+    out = base**exponent
+    out.backward()
+    assert (out.data, base.grad, exponent.grad) == (1.0, 0.0, math.log(a))

@@ -23,6 +23,7 @@ from microgradnet.practice import (
     local_rules,
     parse_number,
     questions,
+    read_line,
 )
 
 practice_module = sys.modules["microgradnet.practice"]  # the package's ``practice`` is the function
@@ -541,3 +542,25 @@ def test_command_bad_arguments_one_line_exit_2(argv: list[str]) -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("microgradnet: error: ") and done.stderr.count("\n") == 1
     assert "Traceback" not in done.stderr
+
+
+# --- hostile answers (issue 15, findings 9 and 11) ------------------------------------------
+
+def test_an_endless_answers_file_is_refused_without_reading_it_all(capsys):
+    with pytest.raises(AnswersError, match=r"/dev/zero: it is over 1024 KiB"):
+        check_answers(EXAMPLES["neuron"].build().root, "/dev/zero")
+
+
+def test_a_huge_answers_line_is_quoted_as_a_short_excerpt(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("x" * 600_000 + "\n")
+    with pytest.raises(AnswersError) as caught:
+        check_answers(EXAMPLES["neuron"].build().root, path)
+    assert str(caught.value).endswith("got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... (600,000 characters)")
+
+
+def test_a_byte_order_mark_on_piped_answers_does_not_shift_them(monkeypatch, capsys):
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\ufeff3\n2\n"))  # d(x*y)/dx = 3, d/dy = 2
+    result = practice(x * y, input=read_line, output=print)
+    assert [a.correct for a in result.answers] == [True, True]

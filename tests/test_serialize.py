@@ -326,3 +326,41 @@ def test_save_accepts_str_paths_and_refuses_other_types(model, tmp_path):
 def test_package_exports_the_networks():
     assert {"MLP", "Layer", "Neuron", "Maxout", "Dropout", "Perceptron", "Module"} <= set(mg.__all__)
     assert mg.nn.MLP is MLP
+
+
+# --- hostile JSON and standard JSON out (issue 15, finding 10) ------------------------------
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 2000 + "]" * 2000, "JSON nested too deeply"),
+    ('{"format": "microgradnet.nn", "version": ' + "9" * 5000 + "}", "an integer of 5,000 digits"),
+])
+def test_hostile_json_is_the_documented_value_error_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=rf"bad.json' is not a model file: {message}"):
+        MLP.from_file(path)
+
+
+def test_an_oversized_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialize, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(MLP(2, [16, 1], seed=0).state_dict()))
+    with pytest.raises(ValueError, match=r"big.json' is not a model file: over 0 MiB"):
+        MLP.from_file(path)
+
+
+def test_a_diverged_model_is_saved_as_standard_json_and_loads_back(tmp_path):
+    model = Neuron(2, "linear", seed=0)
+    for p, v in zip(model.parameters(), [float("nan"), float("inf"), float("-inf")]):
+        p.data = v
+
+    def strict(token: str) -> None:
+        raise AssertionError(f"non-standard token {token}")
+
+    model.save(tmp_path / "m.json")
+    state = json.loads((tmp_path / "m.json").read_text(), parse_constant=strict)  # a strict reader accepts it
+    assert state["parameters"] == ["NaN", "Infinity", "-Infinity"]
+    assert bits(Neuron.from_file(tmp_path / "m.json")) == bits(model)
+    legacy = json.dumps(model.state_dict())  # the bare NaN / Infinity tokens older versions wrote
+    (tmp_path / "old.json").write_text(legacy)
+    assert "NaN" in legacy and bits(Neuron.from_file(tmp_path / "old.json")) == bits(model)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -217,3 +218,25 @@ def test_trace_leaves_exactly_the_grads_backward_leaves(recipe: list, leaves: tu
     assert [v.grad for v in xs1] == [v.grad for v in xs2]
     assert len(steps) == len(nodes1)
     assert {id(s.node) for s in steps} == {id(v) for v in nodes1}
+
+
+def test_trace_after_backward_warns_that_gradients_now_count_twice() -> None:
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
+    f = z * (x + y)
+    f.backward()
+    with pytest.warns(RuntimeWarning, match=r"already held gradients from an earlier pass.*instead of f.backward\(\)"):
+        trace_backward(f)
+    assert x.grad == -4.0  # two passes, as two backward() calls: the warning is the trap made loud
+
+
+def test_the_readme_order_gives_one_pass_and_no_warning() -> None:
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
+    f = z * (x + y)
+    f.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.zero_grad([x, y, z])
+        f = z * (x + y)
+        lines = [str(step) for step in trace_backward(f)]
+    assert lines[0] == "*: upstream 1.00 × local (5.00, -2.00) = (5.00, -2.00) → (z, +)"
+    assert (x.grad, y.grad, z.grad) == (-2.0, -2.0, 5.0)

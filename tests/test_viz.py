@@ -1,7 +1,10 @@
 """Drawings: DOT structure of the lecture graphs, frames, notebook display, files, and life without ``dot``."""
 from __future__ import annotations
 
+import errno
+import os
 import re
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -11,8 +14,11 @@ import graphviz
 import pytest
 
 import microgradnet as mg
-from microgradnet import Value, draw_dot, forward_frames, show_steps, step_frames, viz
-from microgradnet.viz import FrameStrip, number, save, value_mimebundle
+from microgradnet import Value, draw_dot, files, forward_frames, show_steps, step_frames, viz
+from microgradnet.files import OutputError
+from microgradnet.viz import LABEL_SHOWN, FrameStrip, number, save, svg, value_mimebundle
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 NODE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(.*)\]$")
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
@@ -331,3 +337,53 @@ def test_without_dot_save_writes_the_dot_file(monkeypatch: pytest.MonkeyPatch, t
     assert paths == [tmp_path / "add_mul.dot"]
     assert paths[0].read_text(encoding="utf-8") == graph.source
     assert not (tmp_path / "add_mul.svg").exists()
+
+
+# --- labels and the user's files (issue 15, findings 5 and 7) ----------------------------
+
+def test_a_long_non_ascii_label_draws_cut_to_fit() -> None:
+    x = Value(1.0, label="数" * 6000)  # 18,000 bytes: over Graphviz's 16 KB limit for one HTML label
+    source = draw_dot(x * 2).source
+    assert "数" * (LABEL_SHOWN - 1) + "…" in source and "数" * LABEL_SHOWN not in source
+
+
+@pytest.mark.parametrize(("label", "error", "message"), [
+    ("a\x00b", ValueError, r"draw_dot: label 'a\\x00b' contains the control character '\\x00'"),
+    (123, TypeError, "draw_dot: label must be a str, got int 123"),
+])
+def test_a_label_set_after_creation_is_checked_when_drawn(label: object, error: type[Exception], message: str) -> None:
+    x = Value(1.0)
+    x.label = label  # type: ignore[assignment]
+    with pytest.raises(error, match=message):
+        draw_dot(x * 2)
+
+
+@needs_dot
+def test_save_refuses_a_symlink_before_rendering_anything(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (tmp_path / "g.png").symlink_to(victim)
+    with pytest.raises(OutputError, match="g.png' is a symbolic link"):
+        save(draw_dot(Value(1.0) * 2), tmp_path / "g")
+    assert sorted(os.listdir(tmp_path)) == ["g.png", "victim.txt"] and victim.read_text() == "keep"
+
+
+@needs_dot
+def test_a_drawing_on_a_full_disk_leaves_no_partial_file_and_names_it(tmp_path: Path, monkeypatch) -> None:
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full)
+    with pytest.raises(OSError, match=r"could not write '.*g.svg': No space left on device"):
+        save(draw_dot(Value(1.0) * 2), tmp_path / "g")
+    assert os.listdir(tmp_path) == []
+
+
+@needs_dot
+def test_a_graphviz_failure_is_one_line_naming_the_format() -> None:
+    import graphviz
+
+    broken = graphviz.Digraph()
+    broken.body.append("a -> {")  # not DOT
+    with pytest.raises(ValueError, match=r"^Graphviz could not render the graph as svg: Error: .*syntax error"):
+        svg(broken)

@@ -90,7 +90,7 @@ def _layer_sizes(text: str) -> list[int]:
     """``"16,16"`` as ``[16, 16]``; an empty string means no hidden layer."""
     sizes = []
     for piece in filter(None, (p.strip() for p in text.split(","))):
-        if not piece.isdigit() or int(piece) < 1:
+        if not (piece.isascii() and piece.isdigit()) or int(piece) < 1:  # "²".isdigit() is True, int("²") fails
             raise argparse.ArgumentTypeError(f"expected layer sizes like 16,16 (whole numbers >= 1), got {text!r}")
         sizes.append(int(piece))
     return sizes
@@ -261,6 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad arguments or output that cannot be written)."""
     from .expr import ExpressionError
 
+    if sys.stdout is None:  # started with stdout closed (cmd >&-): Python leaves sys.stdout None
+        if sys.stderr is not None:
+            print("microgradnet: error: standard output is closed; nothing to write the results to", file=sys.stderr)
+        return EXIT_ERROR
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")  # a console without ∂ or δ shows "?" instead of failing
@@ -288,6 +292,8 @@ def _one_line(err: Exception) -> str:
     message = " ".join(str(err).split())
     if isinstance(err, OSError) and err.filename is not None:
         message = f"cannot write {err.filename}: {err.strerror or message}"
+    elif isinstance(err, OSError) and err.strerror:  # write_atomic's message, without the "[Errno 28]" before it
+        message = " ".join(err.strerror.split())
     return message
 
 
@@ -296,7 +302,7 @@ def _one_line(err: Exception) -> str:
 def _demo(args: argparse.Namespace) -> None:
     from . import examples
 
-    out = _output_dir(args.out)
+    out = _output_dir(args.out, "--out")
     print(f"microgradnet demo: backpropagation as the lecture slides show it (LECTURES rows 1, 2 and 16);\n"
           f"the pictures go to {out}{os.sep}\n")
     written = Written()
@@ -319,7 +325,7 @@ def _example(args: argparse.Namespace) -> None:
     from .examples import EXAMPLES, GraphExample
 
     if args.list:
-        if args.name or args.out or args.frames or args.local_grads:
+        if args.name or args.out is not None or args.frames is not None or args.local_grads:
             raise CliError("example --list takes no NAME or other options")
         width = max(map(len, EXAMPLES))
         print("Lecture examples (microgradnet example NAME):")
@@ -332,12 +338,12 @@ def _example(args: argparse.Namespace) -> None:
         known = ", ".join(EXAMPLES)
         raise CliError(f"unknown example {args.name!r}; known: {known} (see: microgradnet example --list)")
     example = EXAMPLES[args.name]
-    if example.trains and (args.frames or args.local_grads):
+    if example.trains and (args.frames is not None or args.local_grads):
         raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
-    if args.local_grads and not (args.out or args.frames):
+    if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
-    out = _output_dir(args.out) if args.out else None
-    frames = _output_dir(args.frames) if args.frames else None
+    out = _output_dir(args.out, "--out") if args.out is not None else None
+    frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
     built = example.build()
     written = Written()
     if isinstance(built, GraphExample):
@@ -358,11 +364,11 @@ def _graph(args: argparse.Namespace) -> None:
     from .expr import parse_at
     from .trace import trace_backward
 
-    if args.local_grads and not (args.out or args.frames):
+    if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
-    out = _output_stem(args.out) if args.out else None
-    frames = _output_dir(args.frames) if args.frames else None
+    out = _output_stem(args.out) if args.out is not None else None
+    frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
     if leaves:
         print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
@@ -391,9 +397,9 @@ def _train(args: argparse.Namespace) -> None:
         per_class = ", ".join(name for name, other in LOSSES.items() if other.per_class)
         raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss {per_class}")
     nout = loss.outputs_needed(classes)
-    for path in (args.save, args.plot, args.history):
-        if path:
-            _output_file(path)  # checked before training, so a bad path does not waste the run
+    for flag, path in (("--save", args.save), ("--plot", args.plot), ("--history", args.history)):
+        if path is not None:  # checked before training, so a bad path or format does not waste the run
+            _output_file(path, flag, plot=flag != "--save")
     targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
     model = _initial_model(args, nout, classes)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
@@ -407,12 +413,12 @@ def _train(args: argparse.Namespace) -> None:
     correct = sum(p == t for p, t in zip(predict(model, X), y))
     print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
     written = Written()
-    if args.save:
+    if args.save is not None:
         model.save(args.save)
         written.files.append(Path(args.save))
-    if args.plot:
+    if args.plot is not None:
         written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
-    if args.history:
+    if args.history is not None:
         written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
     written.report()
 
@@ -503,8 +509,8 @@ def _evaluate(args: argparse.Namespace) -> None:
     from .plot import plot_decision_boundary
     from .train import evaluate, predict
 
-    if args.plot:
-        check_output(args.plot, "evaluate --plot")
+    if args.plot is not None:  # "" too: an empty name is an error, not "no plot"
+        _output_file(args.plot, "evaluate --plot", plot=True)
     model = _load_model(args.model, "--model")
     X, y = _dataset(args)
     classes = max(y) + 1
@@ -521,7 +527,7 @@ def _evaluate(args: argparse.Namespace) -> None:
     print(f"on {args.data} ({len(X)} points, {classes} classes, seed {args.seed}), {loss.name} loss")
     print(f"loss {final_loss:.4f}, accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
     written = Written()
-    if args.plot:
+    if args.plot is not None:
         written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
     written.report()
 
@@ -607,7 +613,7 @@ def _worksheet(args: argparse.Namespace) -> int:
         root = graph_from_args(args)
         name = args.name or args.example or "worksheet"
         if args.format != "sheet":
-            return _quiz(args, [(root, name, name)], _output_dir(args.out), name)
+            return _quiz(args, [(root, name, name)], _output_dir(args.out, "--out"), name)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             written = worksheet(root, args.out, name, ask=args.ask)
@@ -622,7 +628,7 @@ def _worksheet(args: argparse.Namespace) -> int:
         _, leaves = source.build()
         made = [Variant(source, {label: leaf.data for label, leaf in leaves.items()}, "", ask=args.ask)]
     name = args.name or source.name
-    out = _output_dir(args.out)  # only now: bad input has written nothing
+    out = _output_dir(args.out, "--out")  # only now: bad input has written nothing
     if args.format != "sheet":
         return _quiz(args, [(v.build()[0], v.title, v.stem(name)) for v in made], out, name)
     from .variants import write_worksheets
@@ -676,7 +682,7 @@ def _grade(args: argparse.Namespace) -> int:
         raise CliError(f"grade --reports: {args.reports} is a file, expected a directory")
     grades = grade(args.paths, args.tolerance)
     print(grades.summary())
-    reports = _output_dir(args.reports) if args.reports is not None else None
+    reports = _output_dir(args.reports, "--reports") if args.reports is not None else None
     written = write_grades(grades, csv_path, plot if grades.graded else None, reports)
     print(f"Wrote {csv_path}" + (f", {plot}" if grades.graded else "")
           + (f" and {len(written) - 2} reports into {reports}" if reports is not None else ""))
@@ -787,31 +793,46 @@ def _checks_text(example: GraphExample) -> str:
 
 # --- files -----------------------------------------------------------------------------
 
-def _output_dir(path: str) -> Path:
-    """``path`` as a directory that exists and can be written to (made if missing), or a CliError."""
-    directory = Path(path)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise CliError(f"cannot write into {path}: it is a file, not a directory") from None
-    except OSError as err:
-        raise CliError(f"cannot create the output directory {path}: {err.strerror or err}") from None
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write into {path}: permission denied")
-    return directory
+def _output_dir(path: str, flag: str) -> Path:
+    """``path`` as a directory that exists and can be written to (made if missing), or an error naming ``flag``."""
+    from .files import check_output_dir
+
+    return check_output_dir(path, flag)
 
 
-def _output_file(path: str) -> Path:
-    """``path`` as a file that can be written (its directory made if missing), or a CliError."""
-    file = Path(path)
-    if file.is_dir():
-        raise CliError(f"cannot write {path}: it is a directory")
-    _output_dir(str(file.parent))
-    return file
+def _output_file(path: str, flag: str, plot: bool = False) -> Path:
+    """``path`` as a file that can be written (its directory made if missing), or an error naming ``flag``.
+
+    ``plot``: the suffix must also be an image format matplotlib writes (``--plot p.xyz`` fails here).
+    """
+    from .files import check_output
+
+    try:  # the name itself first: "", "m.json/" and links fail before a directory is made
+        check_output(path, flag)
+    except FileNotFoundError:  # only its directory is missing: made next
+        pass
+    _output_dir(os.path.dirname(path) or ".", flag)
+    if plot:
+        suffix = Path(path).suffix[1:].lower()
+        formats = _plot_formats()
+        if suffix not in formats:
+            raise CliError(f"{flag}: cannot write a plot as {path!r}: the name must end in one of "
+                           f"{', '.join('.' + f for f in sorted(formats))}")
+    return check_output(path, flag)
+
+
+def _plot_formats() -> set[str]:
+    """The file suffixes matplotlib can write (png, svg, pdf, ...)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return set(Figure().canvas.get_supported_filetypes())
 
 
 def _output_stem(path: str) -> Path:
-    stem = _output_file(path)
+    stem = _output_file(path, "--out")
     return stem.with_suffix("") if stem.suffix.lower() in (".svg", ".png", ".dot") else stem
 
 
@@ -838,12 +859,16 @@ class Written:
 
     def frames(self, root: Value, directory: Path, local_grads: bool = False) -> None:
         """One SVG per backward step: ``step-01.svg``, ``step-02.svg``, ..."""
+        from .files import remove_stale
         from .viz import step_frames
 
         frames = step_frames(root, show_local_grads=local_grads)
         digits = max(2, len(str(len(frames))))
+        start = len(self.files)
         for i, frame in enumerate(frames, 1):
             self._save(frame, directory / f"step-{i:0{digits}d}", ("svg",))
+        # a reused directory: the frames of an earlier, longer run go (only step-NN.svg/.dot files)
+        remove_stale(directory, "step-", (".svg", ".dot"), set(self.files[start:]))
 
     def plots(self, run: TrainingExample, stem: Path) -> None:
         """The decision boundary (``stem``-boundary.png) and, if trained by ``fit``, the loss curve."""
@@ -866,12 +891,11 @@ class Written:
         try:
             draw(ax)
             fig.tight_layout()
-            png = io.BytesIO()
-            fig.savefig(png, format="png", dpi=150)
+            image = io.BytesIO()  # rendered in memory, then written whole (files.write_atomic)
+            fig.savefig(image, dpi=150, format=path.suffix[1:].lower() or "png")
         finally:
             plt.close(fig)
-        write_atomic(path, png.getvalue(), "plot")
-        self.files.append(path)
+        self.files.append(write_atomic(path, image.getvalue(), "plot"))
 
     def report(self) -> None:
         """List the files written; say how to get pictures if only DOT source could be written."""

@@ -13,6 +13,8 @@ from typing import Any
 
 from .engine import as_float, as_int
 
+MAX_SAMPLES = 1_000_000  # points per data set: each is a Python list, and training visits every one per epoch
+
 
 def _scale(name: str, value: Any) -> float:
     """``value`` as a finite float >= 0 (a noise level or a spread)."""
@@ -37,7 +39,7 @@ def _shuffled(rng: random.Random, X: list[list[float]], y: list[Any]) -> tuple[l
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Two interleaving half circles (scikit-learn's make_moons): upper moon class 0, lower moon class 1."""
-    n = as_int(n, "make_moons: n", 2)
+    n = as_int(n, "make_moons: n", 2, MAX_SAMPLES)
     noise = _scale("make_moons: noise", noise)
     rng = random.Random(seed)
     n_upper = n // 2
@@ -52,7 +54,7 @@ def make_circles(
     n: int = 100, noise: float = 0.05, seed: int = 0, factor: float = 0.5
 ) -> tuple[list[list[float]], list[int]]:
     """A circle of radius 1 (class 0) around one of radius ``factor`` (class 1): not linearly separable."""
-    n = as_int(n, "make_circles: n", 2)
+    n = as_int(n, "make_circles: n", 2, MAX_SAMPLES)
     noise = _scale("make_circles: noise", noise)
     factor = as_float(factor, "make_circles factor")
     if not 0 < factor < 1:
@@ -76,7 +78,7 @@ def make_xor(n: int = 4, noise: float = 0.0, seed: int = 0) -> tuple[list[list[f
 
     With n=4 and noise=0 it is exactly the four corners in that order.
     """
-    n = as_int(n, "make_xor: n", 1)
+    n = as_int(n, "make_xor: n", 1, MAX_SAMPLES)
     noise = _scale("make_xor: noise", noise)
     rng = random.Random(seed)
     X = [[c + rng.gauss(0.0, noise) if noise else c for c in _XOR_CORNERS[i % 4][0]] for i in range(n)]
@@ -90,7 +92,7 @@ def make_spirals(
 
     Arm k turns 4 radians from angle 2πk/classes, so the arms are evenly spaced at every radius.
     """
-    n = as_int(n, "make_spirals: n", 1)
+    n = as_int(n, "make_spirals: n", 1, MAX_SAMPLES)
     classes = as_int(classes, "make_spirals: classes", 2)
     noise = _scale("make_spirals: noise", noise)
     rng = random.Random(seed)
@@ -113,7 +115,7 @@ def make_blobs(
 
     ``centers`` is a count (that many centers evenly spaced on a circle of radius 2) or a list of points.
     """
-    n = as_int(n, "make_blobs: n", 1)
+    n = as_int(n, "make_blobs: n", 1, MAX_SAMPLES)
     std = _scale("make_blobs: std", std)
     if isinstance(centers, (int, Integral)):  # int first: mypy narrows on it
         k = as_int(centers, "make_blobs: centers", 1)
@@ -131,7 +133,7 @@ def make_blobs(
 def make_sine(n: int = 50, low: float = -math.pi, high: float = math.pi, noise: float = 0.0,
               seed: int = 0) -> tuple[list[list[float]], list[float]]:
     """A 1-D regression set y = sin(x) (+ Gaussian noise) at ``n`` evenly spaced x in [low, high], x as [[x]]."""
-    n = as_int(n, "make_sine: n", 1)
+    n = as_int(n, "make_sine: n", 1, MAX_SAMPLES)
     noise = _scale("make_sine: noise", noise)
     low, high = as_float(low, "make_sine low"), as_float(high, "make_sine high")
     if not low < high:

@@ -7,8 +7,11 @@ Anything else raises ``ExpressionError`` naming the offending piece and its colu
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import operator
+import unicodedata
+import warnings
 from collections.abc import Mapping
 from typing import Any, Callable, Union
 
@@ -50,7 +53,9 @@ def parse(expr: str, at: Mapping[str, Number | Value]) -> Value:
     if len(expr) > MAX_LENGTH:
         raise ExpressionError(f"expression too long: {len(expr)} characters (at most {MAX_LENGTH})")
     try:
-        tree = ast.parse(expr.strip(), mode="eval")
+        with warnings.catch_warnings():  # "1if x else 2" warns "invalid decimal literal": our own error follows
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as err:
         where = f" at column {err.offset}" if err.offset else ""
         raise ExpressionError(f"cannot read the expression: {err.msg}{where}") from None
@@ -74,7 +79,8 @@ def parse_assignments(text: str) -> dict[str, float]:
         name, sep, number = (part.strip() for part in piece.partition("="))
         if not sep:
             raise ExpressionError(f"expected name=value, got {piece!r}")
-        if not name.isidentifier() or name in FUNCTIONS:
+        name = unicodedata.normalize("NFKC", name)  # as Python's parser reads names: "ｘ" is x
+        if not name.isidentifier() or name in FUNCTIONS or keyword.iskeyword(name):
             raise ExpressionError(f"{name!r} cannot be a variable name (in {piece!r})")
         if name in values:
             raise ExpressionError(f"{name!r} is given twice")
@@ -161,12 +167,24 @@ class _Builder:
         return -operand if isinstance(node.op, ast.USub) else operand
 
     def binary(self, node: ast.BinOp) -> Value | float:
-        symbol = _BINARY.get(type(node.op))
-        if symbol is None:
-            text = _REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)
-            where = self.operator_column(node)
-            raise ExpressionError(f"operator {text} is not allowed at {where}; allowed: + - * / **")
-        left, right = self.build(node.left), self.build(node.right)
+        # a + b + c + ... nests to the left, one level per term: walk that spine in a loop, so a flat
+        # sum of any length builds without recursion (nesting on the right still recurses)
+        spine = [node]
+        while isinstance(spine[-1].left, ast.BinOp):
+            spine.append(spine[-1].left)
+        for part in spine:
+            if type(part.op) not in _BINARY:
+                text = _REFUSED_OPERATORS.get(type(part.op), type(part.op).__name__)
+                where = self.operator_column(part)
+                raise ExpressionError(f"operator {text} is not allowed at {where}; allowed: + - * / **")
+        left = self.build(spine[-1].left)
+        for part in reversed(spine):
+            left = self.combine(part, left, self.build(part.right))
+        return left
+
+    def combine(self, node: ast.BinOp, left: Value | float, right: Value | float) -> Value | float:
+        """``left op right`` for the operator of ``node``; an arithmetic error names the operator's column."""
+        symbol = _BINARY[type(node.op)]
         try:
             if isinstance(left, Value) or isinstance(right, Value):
                 return _apply(symbol, left, right)

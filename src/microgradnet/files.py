@@ -91,3 +91,39 @@ def _file_mode(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def check_output_dir(path: PathLike, where: str = "output") -> Path:
+    """``path`` as a writable directory (made, with its parents, if missing); otherwise an OutputError naming it.
+
+    A symlink is refused like a file target's, so a drawing never lands where a link points.
+    """
+    text = os.fspath(path)
+    if not text:
+        raise OutputError(f"{where}: the directory name is empty")
+    directory = Path(text)
+    if directory.is_symlink():
+        raise OutputError(f"{where}: {text!r} is a symbolic link; refusing to write through it")
+    if directory.exists() and not directory.is_dir():
+        raise OutputError(f"{where}: {text!r} is a file, not a directory")
+    directory.mkdir(parents=True, exist_ok=True)  # its OSError names the path that could not be made
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"{where}: directory {text!r} is not writable")
+    return directory
+
+
+def remove_stale(directory: Path, prefix: str, suffixes: tuple[str, ...], keep: set[Path]) -> list[Path]:
+    """Delete the regular files ``prefix<digits><suffix>`` in ``directory`` not in ``keep``; return them.
+
+    For numbered outputs (``step-01.svg``, ...): a rerun with fewer steps must not leave the old
+    higher-numbered ones behind. Only names of that pattern are touched; links and others stay.
+    """
+    removed = []
+    for entry in sorted(directory.iterdir()):
+        name = entry.name
+        number = name[len(prefix):].rsplit(".", 1)[0] if name.startswith(prefix) else ""
+        if (number.isdigit() and number.isascii() and name.endswith(suffixes) and entry not in keep
+                and stat.S_ISREG(os.lstat(entry).st_mode)):
+            entry.unlink()
+            removed.append(entry)
+    return removed

@@ -43,6 +43,16 @@ def default_init_std(activation: str, nin: int, nout: int = 1) -> float:
     return math.sqrt(2.0 / (nin + nout))
 
 
+MAX_PARAMETERS = 1_000_000  # about 200 MB of Values, and one forward pass a second on one sample: pure Python's scale
+
+
+def _check_size(count: int, where: str) -> None:
+    """Refuse, before anything is allocated, a model of more than MAX_PARAMETERS parameters."""
+    if count > MAX_PARAMETERS:
+        shown = f"{count:,}" if count.bit_length() < 200 else f"about 10^{count.bit_length() * 3 // 10}"
+        raise ValueError(f"{where}: {shown} parameters is more than the {MAX_PARAMETERS:,} a pure-Python model allows")
+
+
 def _check_activation(name: Any, where: str, names: tuple[str, ...] = ACTIVATIONS) -> str:
     if not isinstance(name, str):
         raise TypeError(f"{where}: activation must be a name (str), got {type(name).__name__} {name!r}")
@@ -234,6 +244,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "relu", seed: Seed = None, *, init_std: float | None = None) -> None:
         super().__init__(seed)
         self.nin = as_int(nin, "Neuron: nin", 1)
+        _check_size(self.nin + 1, "Neuron")
         self.activation = _check_activation(activation, "Neuron")
         std = default_init_std(activation, nin) if init_std is None else as_float(init_std, "Neuron init_std")
         rng = _rng(seed, "Neuron")
@@ -278,6 +289,7 @@ class Layer(Module):
         super().__init__(seed)
         self.nin = as_int(nin, "Layer: nin", 1)
         self.nout = as_int(nout, "Layer: nout", 1)
+        _check_size((self.nin + 1) * self.nout, "Layer")
         self.activation = _check_activation(activation, "Layer")
         std = default_init_std(activation, nin, nout) if init_std is None else init_std
         rng = _rng(seed, "Layer")
@@ -310,6 +322,7 @@ class Maxout(Module):
         self.nin = as_int(nin, "Maxout: nin", 1)
         self.nout = as_int(nout, "Maxout: nout", 1)
         self.pieces = as_int(pieces, "Maxout: pieces", 1)
+        _check_size((self.nin + 1) * self.pieces * self.nout, "Maxout")
         rng = _rng(seed, "Maxout")
         std = default_init_std("maxout", nin)
         self.units = [Layer(nin, pieces, "linear", rng, init_std=std) for _ in range(nout)]
@@ -393,6 +406,9 @@ class MLP(Module):
         self.pieces = n_pieces if uses_maxout else None
         rng = _rng(seed, "MLP")
         sizes = [nin, *self.nouts]
+        names = [activation] * (len(self.nouts) - 1) + [output_activation]
+        per_unit = [(self.pieces or 1) if name == "maxout" else 1 for name in names]  # a maxout unit has pieces
+        _check_size(sum((a + 1) * b * k for a, b, k in zip(sizes, sizes[1:], per_unit)), "MLP")
         self.layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
             last = i == len(self.nouts) - 1
@@ -455,6 +471,7 @@ class Perceptron(Module):
     def __init__(self, nin: int, seed: Seed = None) -> None:
         super().__init__(seed)
         self.nin = as_int(nin, "Perceptron: nin", 1)
+        _check_size(self.nin + 1, "Perceptron")
         self.w = [Value(0.0, f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.rng = _rng(seed, "Perceptron")

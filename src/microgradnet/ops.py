@@ -204,7 +204,8 @@ def power(a: float, b: float) -> tuple[float, tuple[float, float]]:
     if a <= 0:  # a NaN base is data, not a domain error: it gives NaN
         raise ValueError(f"**: a ** b with a Value exponent needs a > 0, got a = {a!r}")
     out = _pow(a, b, "**")
-    return out, (b * _pow(a, b - 1, "**"), out * math.log(a))
+    # at b = 0, a^b = 1 for every a: d/da is 0 even where a^(b-1) overflows (0 * inf would be NaN)
+    return out, (b * _pow(a, b - 1, "**") if b else 0.0, out * math.log(a))
 
 
 # --- unary ops ---------------------------------------------------------------------

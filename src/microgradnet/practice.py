@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .engine import Value, topological_order
+from .engine import Value, topological_order, zero_grad
 from .feedback import feedback, named
 from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
@@ -35,6 +35,10 @@ ASK = ("downstream", "local")
 SHEET = "sheet "  # the lines of a variant's answers sheet that say which variant it is (variants.py) start so
 QUIT = ("", "q", "quit", "exit")
 HINT = ("h", "hint", "?")
+
+
+MAX_ANSWERS_BYTES = 1024 * 1024  # an answers file of a few hundred questions is a few KiB
+MAX_LINE = 10_000  # characters of one typed or piped answer
 
 
 class AnswersError(ValueError):
@@ -210,6 +214,7 @@ def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) ->
     digits = digits_for(tolerance)
     saved = {v: v.grad for v in topological_order(root)}
     try:
+        zero_grad(saved)  # a pass of its own: the numbers asked are this pass's, whatever .grad held
         steps = [s for s in trace_backward(root, digits) if s.inputs]
     finally:
         for v, grad in saved.items():
@@ -286,11 +291,28 @@ class _Session:
 
 
 def read_line(prompt: str) -> str:
-    """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one."""
-    text = input(prompt)
-    if not sys.stdin.isatty():
-        print(text)
+    """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one.
+
+    From a pipe a line is read up to MAX_LINE characters (longer is an AnswersError), and a byte
+    order mark before the first answer is dropped (it made that answer "not a number").
+    """
+    if sys.stdin.isatty():
+        return input(prompt)
+    print(prompt, end="", flush=True)
+    line = sys.stdin.readline(MAX_LINE + 1)
+    if not line:
+        raise EOFError
+    if len(line) > MAX_LINE:
+        raise AnswersError(f"stdin: an answer line is over {MAX_LINE:,} characters (starts {_excerpt(line)})")
+    text = line.rstrip("\r\n").lstrip("\ufeff")
+    print(text)
     return text
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    """``text`` quoted, cut to ``width`` characters: an error message never quotes a whole huge line."""
+    text = text.strip()
+    return repr(text) if len(text) <= width else f"{text[:width]!r}... ({len(text):,} characters)"
 
 
 def _run_terminal(session: _Session, read: Callable[[str], str], write: Callable[[str], None]) -> None:
@@ -413,14 +435,14 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
         key, sep, value = line.rpartition(":")
         if not sep:
             raise AnswersError(
-                f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}"
+                f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {_excerpt(raw)}"
             )
         key = key.strip()
         if key.startswith(SHEET) and key not in ids:
             raise AnswersError(f"{source} line {number}: {key!r} makes this a variant's sheet, with numbers of its "
                                f"own: grade it with 'microgradnet grade {source}'")
         if key not in ids:
-            raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
+            raise AnswersError(f"{source} line {number}: no question {_excerpt(key)}; the questions are "
                                f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")
         q = ids[key]
         if q is None:
@@ -455,7 +477,13 @@ def check_answers(
 def read_answers_file(path: Path) -> str:
     """The text of an answers file, or an AnswersError naming it (missing, unreadable, not UTF-8)."""
     try:
-        return path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
+        with open(path, "rb") as f:  # capped: /dev/zero or a 500 MB file is refused, not read into memory
+            data = f.read(MAX_ANSWERS_BYTES + 1)
+        if len(data) > MAX_ANSWERS_BYTES:
+            raise AnswersError(f"cannot read the answers file {path}: it is over {MAX_ANSWERS_BYTES // 1024} KiB; "
+                               "an answers file holds one short 'ID: number' line per question")
+        text = data.decode("utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
+        return text
     except OSError as err:
         raise AnswersError(f"cannot read the answers file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
@@ -474,6 +502,6 @@ def grade_answers(text: str, qs: list[Question], source: str = "answers", tolera
             correct = q.accepts(given, tolerance)
             result.answers.append(Answer(q, given, correct, note="" if correct else feedback(q, given, qs, tolerance)))
         else:
-            note = f"not a number: {raw!r}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
+            note = f"not a number: {_excerpt(raw)}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
             result.answers.append(Answer(q, None, False, note=note))
     return result

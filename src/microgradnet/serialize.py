@@ -1,13 +1,18 @@
 """Model files: a Module's state as JSON, checked in full before any parameter changes.
 
 A state is ``{"format": "microgradnet.nn", "version": 1, "architecture": {...}, "seed": int | None,
-"parameters": [float, ...]}``. ``json`` writes floats with ``repr``, so they round-trip exactly;
-non-finite parameters are written as ``NaN`` / ``Infinity``, which ``json`` reads back. No pickle.
+"parameters": [float, ...]}``. ``json`` writes floats with ``repr``, so they round-trip exactly.
+The file is standard JSON (RFC 8259), which has no NaN or infinity: a non-finite parameter (a
+diverged model) is written as the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` and read
+back as that float; files with the bare tokens ``NaN`` / ``Infinity`` of older versions still load.
+Reading is bounded: at most MAX_FILE_BYTES, integers of at most MAX_INT_DIGITS digits, and any
+nesting depth fails as the documented ValueError naming the file. No pickle.
 """
 from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 from numbers import Real
 from typing import Any, Union
@@ -19,6 +24,9 @@ VERSION = 1
 KEYS = ("format", "version", "architecture", "seed", "parameters")
 
 PathLike = Union[str, "os.PathLike[str]"]
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a model of MAX_PARAMETERS parameters is about 25 MB of JSON
+MAX_INT_DIGITS = 1000  # Python itself refuses past 4,300, with a message naming no file
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def make_state(architecture: dict[str, Any], parameters: list[float], seed: int | None) -> dict[str, Any]:
@@ -66,6 +74,9 @@ def check_state(state: Any, architecture: dict[str, Any], count: int, source: st
         raise ValueError(f"{source}: expected {count} parameters, got {len(values)}")
     floats = []
     for i, v in enumerate(values):
+        if isinstance(v, str) and v in NON_FINITE:
+            floats.append(NON_FINITE[v])
+            continue
         if not isinstance(v, Real) or isinstance(v, bool):
             raise TypeError(f"{source}: parameter {i} must be a number, got {type(v).__name__} {v!r}")
         try:
@@ -78,7 +89,25 @@ def check_state(state: Any, architecture: dict[str, Any], count: int, source: st
 def write_json(path: PathLike, obj: Any) -> None:
     """Write ``obj`` as JSON atomically (``files.write_atomic``): an existing file at ``path`` is
     left untouched on any failure, and a symlink or non-regular file there is refused."""
-    write_atomic(path, json.dumps(obj, indent=1), "save")
+    write_atomic(path, json.dumps(_standard(obj), indent=1, allow_nan=False), "save")
+
+
+def _standard(obj: Any) -> Any:
+    """``obj`` with each non-finite float in its dicts and lists as the string "NaN", "Infinity" or "-Infinity"."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else "Infinity" if obj > 0 else "-Infinity"
+    if isinstance(obj, dict):
+        return {k: _standard(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_standard(v) for v in obj]
+    return obj
+
+
+def _parse_int(text: str) -> int:
+    """A JSON integer, refused past MAX_INT_DIGITS digits (Python's own limit names no file)."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-')):,} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
 
 
 def read_json(path: PathLike) -> Any:
@@ -86,13 +115,21 @@ def read_json(path: PathLike) -> Any:
     ValueError if the file is not UTF-8 JSON (empty, truncated, binary)."""
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        with open(name, "rb") as f:  # capped: a huge file or /dev/zero is refused, not read into memory
+            data = f.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise FileNotFoundError(errno.ENOENT, "no such model file", name) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{name!r} is not a model file: over {MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ValueError(f"{name!r} is not a model file: not UTF-8 text ({e.reason} at byte {e.start})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as e:
         raise ValueError(f"{name!r} is not valid JSON (truncated or not a model file): {e}") from None
+    except RecursionError:
+        raise ValueError(f"{name!r} is not a model file: JSON nested too deeply") from None
+    except ValueError as e:  # _parse_int's refusal
+        raise ValueError(f"{name!r} is not a model file: {e}") from None

@@ -6,10 +6,11 @@ multiplied (upstream x local = downstream); no derivative is computed here.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .engine import Value, backward_walk
+from .engine import Value, backward_walk, topological_order
 
 
 def fmt(x: float, digits: int = 2) -> str:
@@ -102,8 +103,20 @@ class Step:
 
 
 def trace_backward(root: Value, digits: int = 2) -> list[Step]:
-    """Run the backward pass from ``root`` (exactly as ``root.backward()``) and record every step."""
-    return [Step.of(node, upstream, digits) for node, upstream in backward_walk(check_root(root, "trace_backward"))]
+    """Run the backward pass from ``root`` (exactly as ``root.backward()``) and record every step.
+
+    Like ``backward()`` it adds to ``.grad``; so when the graph already holds gradients (say,
+    ``f.backward()`` ran first) a RuntimeWarning says they now count twice: trace instead of backward.
+    """
+    root = check_root(root, "trace_backward")
+    held = next((v for v in topological_order(root) if v.grad != 0.0), None)
+    steps = [Step.of(node, upstream, digits) for node, upstream in backward_walk(root)]
+    if held is not None:
+        warnings.warn(f"trace_backward: this graph already held gradients from an earlier pass; the trace added "
+                      f"one more pass, as backward() does ({node_name(held)}.grad is now {held.grad!r}). "
+                      "Call trace_backward(f) instead of f.backward(), not after it, or zero_grad first",
+                      RuntimeWarning, stacklevel=2)
+    return steps
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import Value, backward_walk, topological_order
+from .engine import Value, as_label, backward_walk, topological_order
+from .files import check_output, check_output_dir, write_atomic
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "install Graphviz: apt-get install graphviz, brew install graphviz or conda install graphviz"
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
+LABEL_SHOWN = 40  # characters of a label a box shows (Graphviz refuses an HTML label over 16 KB)
 
 # a palette that stays readable on a projector: dark text on light fills, red for gradients
 _FONT = "Helvetica,Arial,sans-serif"
@@ -117,7 +119,9 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     base = Path(path)
     if base.suffix[1:].lower() in graphviz.FORMATS:
         base = base.with_suffix("")
-    base.parent.mkdir(parents=True, exist_ok=True)
+    check_output_dir(base.parent, "save")
+    for fmt in (*formats, "dot"):  # every target checked before anything is rendered
+        check_output(base.with_name(f"{base.name}.{fmt}"), "save")
     written = []
     try:
         for fmt in formats:
@@ -309,7 +313,7 @@ def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit:
         fill, edge, width = _LEAF_FILL, _LEAF_EDGE, 1
     rows = []
     if v.label:
-        rows.append(f'<TR><TD COLSPAN="2"><B>{html.escape(v.label)}</B></TD></TR>')
+        rows.append(f'<TR><TD COLSPAN="2"><B>{html.escape(_shown_label(v.label))}</B></TD></TR>')
     rows.append(_row("data", data, _INK))
     if show_grad:
         rows.append(_row("grad", grad, _GRAD_INK))
@@ -348,15 +352,27 @@ def _drawing_class() -> type:
 
 def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     """``graph`` rendered by ``dot`` in format ``fmt``; bitmaps at 150 dpi, sharp on a projector."""
+    import graphviz
+
     if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
         graph = graph.copy()
         graph.graph_attr["dpi"] = "150"
-    return graph.pipe(format=fmt)
+    try:
+        return graph.pipe(format=fmt)
+    except graphviz.CalledProcessError as e:  # dot's own complaint, first line: never a traceback
+        lines = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        reason = lines[:1] or [f"exit status {e.returncode}"]
+        raise ValueError(f"Graphviz could not render the graph as {fmt}: {reason[0][:200]}") from None
+
+
+def _shown_label(label: object) -> str:
+    """A node's label as a box shows it: checked as ``Value`` checks it, cut to LABEL_SHOWN characters."""
+    text = as_label(label, "draw_dot")
+    return text if len(text) <= LABEL_SHOWN else text[:LABEL_SHOWN - 1] + "…"
 
 
 def _write(path: Path, content: bytes) -> Path:
-    path.write_bytes(content)
-    return path
+    return write_atomic(path, content, "save")
 
 
 def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:

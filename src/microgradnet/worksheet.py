@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .engine import Value
-from .files import write_atomic
+from .files import check_output, check_output_dir, write_atomic
 from .practice import Question, questions
 from .trace import fmt, node_name, node_title, reading_order, trace_forward
 
@@ -63,12 +63,16 @@ def worksheet(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"worksheet: cannot write into {out}: it is a file, not a directory")
+    answers, key = out / f"{name}-answers.txt", out / f"{name}-key.md"
+    check_output_dir(out, "worksheet")
+    for path in (answers, key):  # before anything is drawn: a link or a FIFO there fails first
+        check_output(path, "worksheet")
     with sheet_labels(root):
         qs = questions(root, ask)
         written = save(_blank_drawing(root, ask, title), out / name, formats)
         heading = title or name
-        answers = write_atomic(out / f"{name}-answers.txt", answers_sheet(qs, heading, sheet_lines), "worksheet")
-        key = write_atomic(out / f"{name}-key.md", answer_key(root, qs, heading), "worksheet")
+        write_atomic(answers, answers_sheet(qs, heading, sheet_lines), "worksheet")
+        write_atomic(key, answer_key(root, qs, heading), "worksheet")
     return [*written, answers, key]
 
 
