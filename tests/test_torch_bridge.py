@@ -331,6 +331,4 @@ def test_without_torch_the_bridge_says_how_to_install_it(tmp_path):
 
 
 def test_every_named_loss_has_its_torch_twin() -> None:
-    from microgradnet.losses import LOSSES
-
-    assert set(tb.TORCH_LOSSES) == set(LOSSES)  # the names are losses.LOSSES's; a new loss needs its torch form
+    assert set(tb.TORCH_LOSSES) == set(losses.LOSSES)  # the names are losses.LOSSES's; a new loss needs its torch form
