@@ -328,3 +328,7 @@ def test_without_torch_the_bridge_says_how_to_install_it(tmp_path):
     assert result.returncode == 2
     assert result.stderr == "microgradnet: error: export --to torch needs PyTorch: pip install 'microgradnet[torch]'\n"
     assert not (tmp_path / "m.py").exists()
+
+
+def test_every_named_loss_has_its_torch_twin() -> None:
+    assert set(tb.TORCH_LOSSES) == set(losses.LOSSES)  # the names are losses.LOSSES's; a new loss needs its torch form
