@@ -22,7 +22,7 @@ from microgradnet import Value, dot, draw_dot, gradcheck, show_steps, step_frame
 #
 # The leaves carry the slide's names; the gates are named by their op, as the slide labels them.
 
-# %%
+# %% tags=["nbval-check-output"]
 x0, x1 = Value(-1.0, label="x0"), Value(-2.0, label="x1")
 w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label="w2")
 leaves = (x0, x1, w0, w1, w2)
@@ -36,7 +36,6 @@ e = neg.exp()  # exp: 0.37
 d = e + 1  # +1: 1.37
 f = 1 / d  # 1/x: 0.73
 
-# NBVAL_CHECK_OUTPUT
 for step in trace_forward(f):
     print(step)
 
@@ -51,10 +50,9 @@ draw_dot(f, show_grad=False)
 # downstream −0.53 · 1 = −0.53; the exp gate: local exp(−1) = 0.37, downstream 0.37 · (−0.53) = −0.20.
 # Each printed product uses the numbers as printed, so every line checks by hand, as on the slides.
 
-# %%
+# %% tags=["nbval-check-output"]
 steps = trace_backward(f)
 
-# NBVAL_CHECK_OUTPUT
 for step in steps:
     print(step)
 
@@ -108,9 +106,8 @@ frames[2]
 # "Note ordering of arguments": the slide lists ∇f in the order (x0, x1, w0, w1, w2), to one
 # decimal; the exact values are 0.1966 times (w0, w1, x0, x1, 1).
 
-# %%
+# %% tags=["nbval-check-output"]
 gradient = tuple(leaf.grad for leaf in leaves)
-# NBVAL_CHECK_OUTPUT
 print(f"∇f(-1, -2, 2, -3, -3) = {tuple(round(g, 1) for g in gradient)} (the slide, one decimal)")
 print(f"                 exact: {tuple(round(g, 4) for g in gradient)}")
 assert rounded(gradient, 1) == [0.4, -0.6, -0.2, -0.4, 0.2]

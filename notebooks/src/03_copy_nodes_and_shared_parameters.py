@@ -25,14 +25,13 @@ from microgradnet import Value, draw_dot, trace_backward
 # x feeds the product directly and through q = x + y. By hand: ∂f/∂x = q + x = 5 + 2 = 7 (the
 # product rule), ∂f/∂y = x = 2.
 
-# %%
+# %% tags=["nbval-check-output"]
 x, y = Value(2.0, label="x"), Value(3.0, label="y")
 q = x + y
 q.label = "q"
 f = x * q
 f.label = "f"
 
-# NBVAL_CHECK_OUTPUT
 for step in trace_backward(f):  # runs the backward pass, printing each step
     print(step)
 
@@ -75,7 +74,7 @@ draw_dot(f)
 # says, treat each weight as a "neuron" made from its parameter (w = u · 1, so ∂w/∂u = 1) and
 # apply the chain rule one step further. Here at x1 = 1, x2 = −2, u = 0.5, v = −1.
 
-# %%
+# %% tags=["nbval-check-output"]
 SHARED = {"u": ("w13", "w24", "w36", "w57"), "v": ("w23", "w35", "w46", "w67")}
 
 
@@ -104,7 +103,6 @@ x1, x2 = Value(1.0, label="x1"), Value(-2.0, label="x2")
 z7 = seven_unit(x1, x2, weights)
 z7.backward()
 
-# NBVAL_CHECK_OUTPUT
 for name, names in SHARED.items():
     first, *rest = (weights[w].grad for w in names)
     terms = f"{first:.4f}" + "".join(f" {'-' if g < 0 else '+'} {abs(g):.4f}" for g in rest)

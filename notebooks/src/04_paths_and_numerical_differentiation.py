@@ -45,10 +45,9 @@ root, x = diamond(3, 0.5)
 root.backward()
 draw_dot(root, show_local_grads=True)
 
-# %%
+# %% tags=["nbval-check-output"]
 paths = enumerate_paths(root, x)
 
-# NBVAL_CHECK_OUTPUT
 for path in paths:
     route = " → ".join(node.label for node in path.nodes)
     factors = " · ".join(f"{g:.4f}" for g in path.local_grads)
@@ -67,8 +66,7 @@ assert math.isclose(path_sum_grad(root, x), x.grad, rel_tol=1e-14)
 # its inputs), so it can count far more paths than anyone could enumerate; `count_edges` is the
 # work of backprop, one multiply-add per edge. For the diamond: 2^depth paths, 4·depth − 2 edges.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'depth':>5} {'paths to x':>26} {'edges (backprop)':>17}")
 for depth in (1, 2, 3, 4, 5, 10, 20, 40, 64):
     root, x = diamond(depth)
@@ -94,8 +92,7 @@ plt.show()
 # edges, so the path sum does d·2^d multiplications, backprop 4d − 2. They agree on the
 # derivative at every depth, and with central differences:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'depth':>5} {'path-sum mults':>15} {'backprop':>9}  derivative (paths / backprop / differences)")
 for depth in (2, 4, 8, 12, 14):
     root, x = diamond(depth)
@@ -112,7 +109,7 @@ for depth in (2, 4, 8, 12, 14):
 # Enumerating stops being possible long before counting does; `path_sum_grad` refuses rather
 # than run for hours:
 
-# %%
+# %% tags=["nbval-check-output"]
 root, x = diamond(30)
 root.backward()
 try:
@@ -120,7 +117,6 @@ try:
 except ValueError as error:
     message = str(error)
 
-# NBVAL_CHECK_OUTPUT
 print(message)
 print(f"backprop at depth 30: x.grad = {x.grad:.6f}")
 assert "1073741824 paths" in message and "max_paths=100000" in message
@@ -132,8 +128,7 @@ assert "1073741824 paths" in message and "max_paths=100000" in message
 # output through every neuron of every later hidden layer: k^(D−1) paths ("Σ_i Σ_j ..." on the
 # slide), while the graph, and so backprop's work, grows by one layer's edges per layer.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'hidden layers':>13} {'paths to w':>11} {'edges':>6}")
 for hidden in range(1, 7):
     model = MLP(2, [4] * hidden + [1], activation="tanh", seed=0)
@@ -157,7 +152,7 @@ print("path sum = backprop for the first-layer weights:", [round(w.grad, 6) for 
 # It works for any E, but costs two forward passes per parameter. `numerical_grad(E, *θ)` does
 # exactly that; for a small network, count the forward passes it makes:
 
-# %%
+# %% tags=["nbval-check-output"]
 X, y = make_moons(8, noise=0.1, seed=0)
 model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
 params = model.parameters()
@@ -182,7 +177,6 @@ numeric = numerical_grad(loss_at, *theta)  # perturbs θ by ±ε·δ_t, one para
 for p, v in zip(params, theta):
     p.data = v  # put back the point θ
 largest = max(abs(a - n) for a, n in zip(backprop, numeric))
-# NBVAL_CHECK_OUTPUT
 print(f"{len(params)} parameters: backprop 1 forward + 1 backward pass, "
       f"central differences {forward_passes} forward passes")
 print("largest difference between the two gradients below 1e-8:", largest < 1e-8)
@@ -227,9 +221,8 @@ ax.legend(loc="lower left", fontsize="small")
 ax.grid(True, alpha=0.3)
 plt.show()
 
-# %%
+# %% tags=["nbval-check-output"]
 at = {name: dict(zip(steps, errs)) for name, errs in errors.items()}
-# NBVAL_CHECK_OUTPUT
 print(f"h = 1e-6: relative error in float64 below 1e-9: {at['float64'][1e-6] < 1e-9}; "
       f"in float32 {at['float32'][1e-6]:.0%}")
 print(f"h = 1e-8: relative error in float32 {at['float32'][1e-8]:.0%} (w0 + h rounds back to w0 in float32)")

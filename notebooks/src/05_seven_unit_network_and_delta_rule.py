@@ -54,7 +54,7 @@ draw_dot(E)
 #
 # δ7 = ∂E/∂z7 = I(−z7·t > 0)·(−t); then δ_j = ∂E/∂a_j, propagated from unit to unit:
 
-# %%
+# %% tags=["nbval-check-output"]
 def g_prime(k):
     return a[k].data * (1 - a[k].data)  # sigmoid'(z_k) = g(z_k)(1 - g(z_k))
 
@@ -84,7 +84,6 @@ hand = {  # (formula, value by hand, the node whose .grad autodiff filled in)
     "∂E/∂w13": ("δ3·g'(z3)·a1", delta3 * g_prime(3) * A[1], w["w13"]),
 }
 
-# NBVAL_CHECK_OUTPUT
 print(f"{'':13} {'slide formula':31} {'by hand':>9} {'autodiff':>9}")
 for name, (formula, value, node) in hand.items():
     print(f"{name:13} {formula:31} {value:9.5f} {node.grad:9.5f}")
@@ -118,7 +117,7 @@ assert all(v.grad == 0.0 for v in w.values())
 #   derivative of tanh: h'(a) = 1 − h(a)², as the same slide states);
 # * weights: ∂L/∂w_ij^(1) = δ_j·x_i and ∂L/∂w_j^(2) = δ·z_j.
 
-# %%
+# %% tags=["nbval-check-output"]
 x = [Value(1.0, label="x0"), Value(0.5, label="x1"), Value(-1.0, label="x2")]
 W1 = {(i, j): Value(v, label=f"w1_{i}{j}")
       for (i, j), v in {(0, 1): 0.1, (1, 1): 0.4, (2, 1): -0.6, (0, 2): -0.2, (1, 2): 0.8, (2, 2): 0.3}.items()}
@@ -143,7 +142,6 @@ rows += [(f"δ{j} = ∂L/∂a{j}", f"(1 - z{j}²)·w2_{j}·δ", deltas[j], hidde
 rows += [(f"∂L/∂w1_{i}{j}", f"δ{j}·x{i}", deltas[j] * x[i].data, W1[i, j]) for j in (1, 2) for i in range(3)]
 rows += [(f"∂L/∂w2_{j}", f"δ·z{j}", delta * zs[j].data, W2[j]) for j in range(3)]
 
-# NBVAL_CHECK_OUTPUT
 print(f"ŷ = {y_hat.data:.5f}, L = {L.data:.5f}")
 print(f"{'':12} {'delta rule':20} {'by hand':>9} {'autodiff':>9}")
 for name, formula, value, node in rows:

@@ -28,14 +28,13 @@ from microgradnet import Perceptron, make_blobs, plot_decision_boundary
 # Two blobs of 40 points, targets t = ±1. `Perceptron.fit` sweeps the data and returns the number
 # of updates (mistakes) in each sweep; it stops after the first sweep without a mistake.
 
-# %%
+# %% tags=["nbval-check-output"]
 X, y = make_blobs(40, centers=[[-1.0, -1.0], [1.5, 1.0]], std=0.8, seed=3)
 t = [2 * label - 1 for label in y]  # labels 0/1 as targets -1/+1
 perceptron = Perceptron(2)
 mistakes = perceptron.fit(X, t, epochs=100)
 w1, w2, b = (p.data for p in perceptron.parameters())
 
-# NBVAL_CHECK_OUTPUT
 print("updates per sweep:", mistakes)
 print(f"learned w = ({w1:.2f}, {w2:.2f}), b = {b:.2f}")
 print("all points classified correctly:", all(perceptron.predict(x) == target for x, target in zip(X, t)))
@@ -93,7 +92,7 @@ for (x, target), expected in ((right, [0.0, 0.0, 0.0]), (wrong, [2.0, 1.0, 1.0])
 # *describes* the data, and with elongated classes its boundary (the perpendicular bisector of
 # the two means) cuts through them. The perceptron *minimizes the error* and separates them.
 
-# %%
+# %% tags=["nbval-check-output"]
 rng = random.Random(0)
 X2, t2 = [], []
 for center, target in (((0.0, 0.0), 1), ((2.0, 0.8), -1)):
@@ -111,7 +110,6 @@ elongated = Perceptron(2)
 sweeps = elongated.fit(X2, t2, epochs=1000)
 perceptron_correct = sum(elongated.predict(x) == tk for x, tk in zip(X2, t2))
 
-# NBVAL_CHECK_OUTPUT
 print(f"nearest mean: {nearest_mean_correct}/{len(X2)} correct")
 print(f"perceptron:   {perceptron_correct}/{len(X2)} correct after {len(sweeps)} sweeps")
 assert perceptron_correct == len(X2) > nearest_mean_correct

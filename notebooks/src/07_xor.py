@@ -14,7 +14,7 @@
 #
 # LECTURES.md row 10.
 
-# %%
+# %% tags=["nbval-check-output"]
 # %matplotlib inline
 from fractions import Fraction
 
@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt
 from microgradnet import MLP, Value, fit, gradient_descent, make_xor, mse, no_grad
 
 X, y = make_xor()  # the four corners of the truth table
-# NBVAL_CHECK_OUTPUT
 for x, target in zip(X, y):
     print(f"A = {x[0]:g}, B = {x[1]:g}  ->  {target}")
 
@@ -33,7 +32,7 @@ for x, target in zip(X, y):
 # With a column of ones for the bias, the design matrix is X̃ = [1, x1, x2] and least squares
 # solves X̃ᵀX̃ θ = X̃ᵀy. In exact fractions, by Gaussian elimination:
 
-# %%
+# %% tags=["nbval-check-output"]
 def solve(A, rhs):
     """Solve A θ = rhs exactly (Gauss-Jordan elimination over Fractions; A square and invertible)."""
     n = len(A)
@@ -53,7 +52,6 @@ XtX = [[sum(row[i] * row[j] for row in design) for j in range(3)] for i in range
 Xty = [sum(row[i] * target for row, target in zip(design, y)) for i in range(3)]
 b, w1, w2 = solve(XtX, Xty)
 
-# NBVAL_CHECK_OUTPUT
 print("X̃ᵀX̃ =", [[int(v) for v in row] for row in XtX], " X̃ᵀy =", [int(v) for v in Xty])
 print(f"b = {b}, w = ({w1}, {w2})")
 print("outputs:", [str(b + w1 * x[0] + w2 * x[1]) for x in X])
@@ -78,7 +76,7 @@ assert abs(losses[-1] - 0.25) < 1e-12  # J = 1/4 Σ (y - 1/2)^2 = 1/4
 # As a library model: `MLP(2, [2, 1])`, ReLU hidden layer, linear output, with those weights
 # written into its parameters (hidden neuron j has weights W[·][j] and bias c_j).
 
-# %%
+# %% tags=["nbval-check-output"]
 W, c, w_out, b_out = [[1.0, 1.0], [1.0, 1.0]], [0.0, -1.0], [1.0, -2.0], 0.0
 hand = MLP(2, [2, 1], activation="relu", output_activation="linear", seed=0)
 hidden, output = hand.layers
@@ -92,7 +90,6 @@ with no_grad():
     rectified = [[max(0.0, v) for v in row] for row in pre]
     outputs = [hand(x).data for x in X]
 
-# NBVAL_CHECK_OUTPUT
 print("XW + c          =", pre)
 print("max{0, XW + c}  =", rectified)
 print("wᵀ max{...} + b =", outputs)
@@ -106,8 +103,7 @@ assert outputs == [0.0, 1.0, 1.0, 0.0]
 # the loss is not convex, and a ReLU that is off for all four points gets no gradient ("dead").
 # Six seeds:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 results = {}
 for seed in range(6):
     model = MLP(2, [4, 1], activation="relu", seed=seed)

@@ -60,7 +60,7 @@ plt.show()
 # The derivatives backprop uses, against their closed forms (and the identity tanh(z) = 2σ(2z) − 1
 # from the "Tanh Units" slide):
 
-# %%
+# %% tags=["nbval-check-output"]
 def d(f, x):
     return grad(f)(x)[0]
 
@@ -80,7 +80,6 @@ checks = {
     "hard_tanh'(0.5) = 1, hard_tanh'(2) = 0": [d(Value.hard_tanh, 0.5), d(Value.hard_tanh, 2)] == [1, 0],
     "abs'(-3) = -1, abs'(0) = 0": [d(Value.abs, -3), d(Value.abs, 0)] == [-1, 0],
 }
-# NBVAL_CHECK_OUTPUT
 for claim, holds in checks.items():
     print(f"{'ok' if holds else 'FAILS'}  {claim}")
 assert all(checks.values())
@@ -105,14 +104,13 @@ assert (a.grad, z.grad) == (min(0.0, -2.0), -1.0)  # dg/da = min(0, z), dg/dz = 
 # So a PReLU can *learn* to be |z|. A single PReLU neuron g(w·x + b, a), trained on y = |x|,
 # moves its slope from the initial 0.25 to −1:
 
-# %%
+# %% tags=["nbval-check-output"]
 X = [[-2 + 4 * i / 20] for i in range(21)]
 y = [abs(x[0]) for x in X]
 unit = Neuron(1, activation="prelu", seed=0)
 assert unit.slope.data == 0.25
 fit(unit, X, y, loss="mse", epochs=300, lr=0.1, progress=False)
 w, b, slope = (p.data for p in unit.parameters())
-# NBVAL_CHECK_OUTPUT
 print(f"learned w = {w:.2f}, b = {b:.2f}, slope a = {slope:.2f}")
 assert abs(slope + 1) < 0.02 and abs(w - 1) < 0.02 and abs(b) < 0.02
 
@@ -149,7 +147,7 @@ assert losses[2] > losses[3] > losses[4]
 # lecture's remark "L1 loss ⇒ median regression": fit one constant c to the data 1, 2, 3, 4, 100.
 # Minimizing L2 gives the mean, 22; minimizing L1 gives the median, 3, unmoved by the outlier.
 
-# %%
+# %% tags=["nbval-check-output"]
 data = [1.0, 2.0, 3.0, 4.0, 100.0]
 assert mse([2.0, 0.0], [1.0, 1.0]).data == 1.0 and mae([3.0, 0.0], [1.0, 1.0]).data == 1.5
 fits = {}
@@ -160,7 +158,6 @@ for loss in (mse, mae):
         loss([c] * len(data), data).backward()
         c.data -= (0.4 if loss is mse else 2.0 / (1 + step)) * c.grad  # L1's subgradient needs shrinking steps
     fits[loss.__name__] = c.data
-# NBVAL_CHECK_OUTPUT
 print(f"L2 fit: c = {fits['mse']:.3f} (mean {sum(data) / len(data):g});  L1 fit: c = {fits['mae']:.3f} (median 3)")
 assert abs(fits["mse"] - 22.0) < 1e-9 and abs(fits["mae"] - 3.0) < 0.01
 
@@ -189,7 +186,7 @@ print("BCE = -[y log σ(z) + (1-y) log(1-σ(z))] = -log σ((2y-1)z), gradient σ
 # Far from 0 the probability form breaks down: σ(−1000) is 0 in floating point, and log 0 is a
 # domain error. The loss itself is perfectly finite (1000), and so is the library's:
 
-# %%
+# %% tags=["nbval-check-output"]
 z = Value(-1000.0)
 try:
     naive = -z.sigmoid().log()
@@ -197,7 +194,6 @@ except ValueError as error:
     message = str(error)
 stable = binary_cross_entropy(z, 1)
 stable.backward()
-# NBVAL_CHECK_OUTPUT
 print("via log(sigmoid(z)):", message)
 print(f"binary_cross_entropy(z = -1000, y = 1) = {stable.data:g}, gradient {z.grad:g}")
 assert stable.data == 1000.0 and z.grad == -1.0
@@ -209,7 +205,7 @@ assert stable.data == 1000.0 and z.grad == -1.0
 # `cross_entropy` shifts the logits by their maximum first (which does not change the result), so
 # exp never overflows. Its gradient is softmax(z) − onehot(i):
 
-# %%
+# %% tags=["nbval-check-output"]
 logits = [Value(2.0), Value(1.0), Value(-1.0)]
 loss = cross_entropy([logits], [0])
 loss.backward()
@@ -218,7 +214,6 @@ softmax = [e / sum(exps) for e in exps]
 assert math.isclose(loss.data, math.log(sum(exps)) - 2.0, rel_tol=1e-14)
 assert all(math.isclose(v.grad, s - (k == 0), rel_tol=1e-12) for k, (v, s) in enumerate(zip(logits, softmax)))
 big = cross_entropy([[1000.0, 0.0, -1000.0]], [1]).data  # exp(1000) would overflow
-# NBVAL_CHECK_OUTPUT
 print(f"softmax(2, 1, -1) = {[round(s, 4) for s in softmax]}, loss for class 0 = {loss.data:.4f}")
 print(f"loss for logits (1000, 0, -1000), class 1 = {big:g}")
 assert big == 1000.0

@@ -72,7 +72,7 @@ assert math.isclose(weight.grad, 2 * 0.01 * 3.0)  # d/dθ λθ² = 2λθ
 # With λ = 0.01 the weights stay smaller and the fit smoother; the validation loss at the end of
 # training is lower than without the penalty:
 
-# %%
+# %% tags=["nbval-check-output"]
 decayed, decayed_history = train(l2=0.01)
 
 
@@ -80,7 +80,6 @@ def norm(model):
     return math.sqrt(sum(p.data**2 for p in model.parameters()))
 
 
-# NBVAL_CHECK_OUTPUT
 for name, (model, history) in {"no penalty": (plain, plain_history), "L2, λ = 0.01": (decayed, decayed_history)}.items():
     print(f"{name:13} train loss {history.loss[-1]:.3f}, validation loss {history.val_loss[-1]:.3f}, "
           f"|θ| = {norm(model):.2f}")
@@ -106,7 +105,7 @@ plt.show()
 # pushes unneeded weights all the way to 0 (sparsity), where L2's 2λθ fades out. A linear model
 # with 8 inputs of which only the first two matter, y = 2x₁ − 1.5x₂ + noise:
 
-# %%
+# %% tags=["nbval-check-output"]
 rng = random.Random(0)
 X8 = [[rng.gauss(0.0, 1.0) for _ in range(8)] for _ in range(40)]
 y8 = [2 * x[0] - 1.5 * x[1] + rng.gauss(0.0, 0.1) for x in X8]
@@ -116,7 +115,6 @@ for name, penalty in (("L1", l1_penalty), ("L2", l2_penalty)):
     fit(unit, X8, y8, loss=lambda outputs, targets: mse(outputs, targets) + 0.1 * penalty(unit.w), epochs=300,
         lr=0.05, progress=False)
     weights[name] = [w.data for w in unit.w]
-# NBVAL_CHECK_OUTPUT
 for name, ws in weights.items():
     print(f"{name}, λ = 0.1: w = [{', '.join(f'{w:+.3f}' for w in ws)}]")
 largest_unneeded = {name: max(abs(w) for w in ws[2:]) for name, ws in weights.items()}
@@ -136,7 +134,7 @@ assert largest_unneeded["L1"] < 0.01 < largest_unneeded["L2"]
 # bookkeeping during training, so inference needs no change. Numerically, with p = 0.5 and the
 # library's own masks:
 
-# %%
+# %% tags=["nbval-check-output"]
 p = 0.5
 h = [0.3, -1.2, 2.0, 0.7, -0.4]  # some activations
 layer = Dropout(p, seed=0)
@@ -155,7 +153,6 @@ layer.eval()
 test_inverted = [v.data for v in layer(h)]  # inverted dropout at test time: the identity
 test_lecture = [(1 - p) * v for v in h]  # the lecture at test time: scale by 1 - p
 
-# NBVAL_CHECK_OUTPUT
 print("activations h:                        ", h)
 print("inverted: mean over 20000 masks       ", [round(m, 2) for m in inverted_mean])
 print("inverted: at test time (eval)         ", test_inverted)
@@ -181,11 +178,10 @@ assert abs(dropped / (draws * len(h)) - p) < 0.01  # each activation is dropped 
 # `fit(..., val_data=..., patience=k)` stops after k epochs without a new lowest validation loss
 # and restores the weights of the best epoch (the dotted line).
 
-# %%
+# %% tags=["nbval-check-output"]
 early, early_history = train(patience=100)
 plot_history(early_history)
 plt.show()
-# NBVAL_CHECK_OUTPUT
 print(f"best epoch {early_history.best_epoch + 1}, stopped after epoch {early_history.stopped_epoch + 1}")
 
 # %%
@@ -202,7 +198,7 @@ assert restored < 0.6 * plain_history.val_loss[-1]
 # L(θ_i) − L(θ_(i+1)) < ε; otherwise raise "Not converged in i_max iterations".
 # `gradient_descent(loss_fn, params, lr, max_steps, tol)` is that loop, on a least-squares line fit:
 
-# %%
+# %% tags=["nbval-check-output"]
 line_x = [i / 10 for i in range(11)]
 line_y = [3 * x - 1 for x in line_x]
 slope, intercept = Value(0.0, label="slope"), Value(0.0, label="intercept")
@@ -213,17 +209,15 @@ def line_loss():
 
 
 losses = gradient_descent(line_loss, [slope, intercept], lr=0.5, max_steps=10_000, tol=1e-12)
-# NBVAL_CHECK_OUTPUT
 print(f"converged after {len(losses) - 1} steps: slope {slope.data:.4f}, intercept {intercept.data:.4f}")
 assert abs(slope.data - 3) < 1e-4 and abs(intercept.data + 1) < 1e-4
 
-# %%
+# %% tags=["nbval-check-output"]
 slope.data, intercept.data = 0.0, 0.0
 try:
     gradient_descent(line_loss, [slope, intercept], lr=0.5, max_steps=20, tol=1e-12)
 except ConvergenceError as error:
     message = str(error)
-# NBVAL_CHECK_OUTPUT
 print(message)
 assert "did not converge after 20 steps" in message
 
@@ -294,7 +288,7 @@ assert math.isclose(theta.data, 0.72)
 # at θ = 2, plain gradient descent stops in the local minimum near θ = 1.13; with momentum the
 # ball rolls through it into the global minimum near θ = −1.30.
 
-# %%
+# %% tags=["nbval-check-output"]
 def double_well(t):
     return t**4 - 3 * t**2 + t
 
@@ -326,6 +320,5 @@ right.set_ylabel("θ")
 right.legend(fontsize="small")
 fig.suptitle("L(θ) = θ⁴ − 3θ² + θ from θ = 2, η = 0.01")
 plt.show()
-# NBVAL_CHECK_OUTPUT
 print(f"gradient descent ends at θ = {paths[0.0][-1]:.2f}, momentum 0.9 at θ = {paths[0.9][-1]:.2f}")
 assert abs(paths[0.0][-1] - 1.13) < 0.01 and abs(paths[0.9][-1] + 1.30) < 0.01

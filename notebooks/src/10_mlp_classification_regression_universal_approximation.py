@@ -36,11 +36,10 @@ from microgradnet import (MLP, Adam, cross_entropy, evaluate, fit, make_blobs, m
 # linear outputs, the class scores v = W₂z₁ + b₂. `fit(..., loss="cross_entropy")` applies the
 # softmax inside the loss (log-sum-exp, notebook 8).
 
-# %%
+# %% tags=["nbval-check-output"]
 X, y = make_blobs(150, centers=3, std=0.8, seed=0)
 classifier = MLP(2, [16, 3], activation="relu", seed=0)
 history = fit(classifier, X, y, loss="cross_entropy", epochs=100, lr=0.1, progress=False, compile=True)
-# NBVAL_CHECK_OUTPUT
 print(f"after {len(history)} epochs: loss {history.loss[-1]:.3f}, training accuracy {history.accuracy[-1]:.0%}")
 assert history.accuracy[-1] > 0.9 and history.loss[-1] < 0.5 * history.loss[0]
 
@@ -49,14 +48,13 @@ assert history.accuracy[-1] > 0.9 and history.loss[-1] < 0.5 * history.loss[0]
 # its label −log p(y | x), and the prediction: the most probable class, which is the class with
 # the highest score.
 
-# %%
+# %% tags=["nbval-check-output"]
 x, label = X[0], y[0]
 with no_grad():
     scores = [s.data for s in classifier(x)]
 exps = [math.exp(s) for s in scores]
 probabilities = [e / sum(exps) for e in exps]
 loss = cross_entropy([scores], [label]).data
-# NBVAL_CHECK_OUTPUT
 print(f"x = [{x[0]:.2f}, {x[1]:.2f}], label {label}")
 print("scores v        =", [round(s, 3) for s in scores])
 print("softmax(v)      =", [round(p, 3) for p in probabilities])
@@ -78,7 +76,7 @@ plt.show()
 # which four points are outliers (+3), once with the squared loss (L2) and once with the absolute
 # loss (L1). Squared errors let the outliers pull the curve; absolute errors barely notice them.
 
-# %%
+# %% tags=["nbval-check-output"]
 X, y = make_sine(40, noise=0.1, seed=0)
 for i in (5, 12, 20, 31):
     y[i] += 3.0
@@ -101,7 +99,6 @@ with no_grad():
 ax.set_title("regression with an MLP: L2 vs L1 loss")
 ax.legend(fontsize="small")
 plt.show()
-# NBVAL_CHECK_OUTPUT
 print(f"largest distance from sin x: mse {errors['mse']:.1f}, mae {errors['mae']:.1f}")
 assert errors["mae"] < 0.2 < 1.0 < errors["mse"]
 
@@ -138,15 +135,13 @@ plt.show()
 # … and after 100, when every point is on the correct side (as with the perceptron, but on data
 # that are not linearly separable):
 
-# %%
-# README image: docs/decision_boundary.png
+# %% readme_image="docs/decision_boundary.png" tags=["nbval-check-output"]
 fit(network, X, y, loss="hinge", epochs=EPOCHS - done, l2=1e-4,
     lr_schedule=lambda k: schedule(done + k), progress=False, compile=True)
 ax = plot_decision_boundary(network, X, y)
 ax.set_title("MLP(2, [16, 16, 1]) on two moons after 100 epochs")
 plt.show()
 final = evaluate(network, X, y)
-# NBVAL_CHECK_OUTPUT
 print(f"training accuracy {final['accuracy']:.0%}")
 assert final["accuracy"] == 1.0
 
