@@ -43,8 +43,11 @@ class Model(Protocol):
 class History:
     """Per-epoch metrics of a ``fit`` run, by attribute (``h.loss``) or key (``h["loss"]``).
 
-    ``loss`` is the mean data loss over the epoch's batches (without the l2 term), ``accuracy`` that of
-    the same forward passes; ``val_*`` are measured after the epoch. ``best_epoch`` (0-based) has the
+    ``val_*`` are measured after the epoch's steps, in eval mode; with validation data ``loss`` and
+    ``accuracy`` are measured the same way on the training data (same weights, so the two curves compare).
+    Without it, ``loss`` is the mean data loss over the epoch's batches, each taken before its own step
+    (without the l2 term; full-batch: the loss at the epoch's starting weights), ``accuracy`` that of the
+    same forward passes, at no extra cost. ``best_epoch`` (0-based) has the
     lowest ``val_loss``, or the lowest ``loss`` without validation data; ``stopped_epoch`` is where
     early stopping ended the run (None if it ran every epoch).
     """
@@ -296,6 +299,8 @@ def fit(
             ``loss(outputs, targets) -> Value``.
         optimizer: defaults to ``SGD(model.parameters(), lr)`` with ``lr`` (default 0.1).
         batch_size: None for full-batch steps; else minibatches, reshuffled each epoch from ``seed``.
+        val_data: ``(X_val, y_val)``, measured after each epoch in eval mode; ``loss`` is then measured
+            the same way on ``(X, y)`` (one more forward pass per epoch), so the two curves compare.
         patience: stop after this many epochs without a lower ``val_loss`` (needs ``val_data``),
             then restore the weights of the best epoch.
         l2: adds ``l2 * l2_penalty(model.parameters())`` to each batch's loss.
@@ -366,6 +371,13 @@ def fit(
             total_loss += data_loss * len(batch)
             if classification:
                 correct += _correct(outputs, [y[i] for i in batch])
+        if val_data is not None:  # measure the training data as val_data is measured: same weights, eval mode
+            if compiled is not None:  # no dropout (compile refuses it): the tape's forward is the eval-mode loss
+                total_loss = compiled.forward(X, targets)[1] * len(X)
+                correct = _correct(compiled.outputs, y) if classification else 0
+            else:
+                measured = evaluate(model, X, y, loss)
+                total_loss, correct = measured["loss"] * len(X), round(measured.get("accuracy", 0.0) * len(X))
         history.loss.append(total_loss / len(X))
         if classification:
             history.accuracy.append(correct / len(X))
