@@ -334,6 +334,16 @@ def fit(
         data_loss = loss_fn(outputs, batch_targets)
         return [data_loss + l2 * l2_penalty(params) if l2 else data_loss, data_loss]
 
+    def measure(rows: list, labels: list, encoded: list) -> tuple[float, float]:
+        """The mean data loss and the accuracy (classification) at the current weights, in eval mode."""
+        if compiled is not None:  # compile refuses dropout, so the tape's forward is the eval-mode loss
+            data_loss = compiled.forward(rows, encoded)[1]
+            return data_loss, _correct(compiled.outputs, labels) / len(labels) if classification else math.nan
+        metrics = evaluate(model, rows, labels, loss)
+        return metrics["loss"], metrics.get("accuracy", math.nan)
+
+    if val_data is not None:
+        val_targets = _loss_targets(spec, list(y_val))
     model.train()
     compiled = None
     if compile:
@@ -371,21 +381,19 @@ def fit(
             total_loss += data_loss * len(batch)
             if classification:
                 correct += _correct(outputs, [y[i] for i in batch])
-        if val_data is not None:  # measure the training data as val_data is measured: same weights, eval mode
-            if compiled is not None:  # no dropout (compile refuses it): the tape's forward is the eval-mode loss
-                total_loss = compiled.forward(X, targets)[1] * len(X)
-                correct = _correct(compiled.outputs, y) if classification else 0
-            else:
-                measured = evaluate(model, X, y, loss)
-                total_loss, correct = measured["loss"] * len(X), round(measured.get("accuracy", 0.0) * len(X))
-        history.loss.append(total_loss / len(X))
-        if classification:
-            history.accuracy.append(correct / len(X))
-        if val_data is not None:
-            metrics = evaluate(model, X_val, y_val, loss)
-            history.val_loss.append(metrics["loss"])
+        if val_data is not None:  # the training data measured as val_data is: same weights, eval mode
+            total, accuracy = measure(X, y, targets)
+            history.loss.append(total)
             if classification:
-                history.val_accuracy.append(metrics["accuracy"])
+                history.accuracy.append(accuracy)
+            total, accuracy = measure(X_val, y_val, val_targets)
+            history.val_loss.append(total)
+            if classification:
+                history.val_accuracy.append(accuracy)
+        else:
+            history.loss.append(total_loss / len(X))
+            if classification:
+                history.accuracy.append(correct / len(X))
         bar.set_postfix({name: round(history[name][-1], 4) for name in history.keys()}, refresh=False)
         if patience is not None:
             if history.val_loss[-1] < best_val:
