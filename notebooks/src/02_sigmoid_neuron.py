@@ -86,8 +86,7 @@ assert rounded(by_node[w1x1].downstream, 1) == [-0.4, -0.6]
 
 # %% [markdown]
 # The same pass as pictures: one frame per backward step, the current gate highlighted in red,
-# gradients filled in as they become known (scroll sideways; with `ipywidgets` installed this
-# is a slider).
+# gradients filled in as they become known.
 
 # %%
 frames = step_frames(f)
@@ -118,8 +117,9 @@ draw_dot(f)
 # %% [markdown]
 # ## One sigmoid gate does the same
 #
-# The five gates after the weighted sum are σ(z). Its local gradient is σ(z)(1 − σ(z)) =
-# 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached at the + gate. A library
+# The four gates after the weighted sum z, ×(−1), exp, +1 and 1/x, together compute σ(z) =
+# 1/(1 + e^(−z)). Their product of local gradients, −0.53 · 1 · 0.37 · (−1) = 0.20, is σ's own local
+# gradient σ(z)(1 − σ(z)) = 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached at the + gate. A library
 # neuron computes w·x + b as one `dot` node followed by one activation node:
 
 # %%
@@ -128,6 +128,8 @@ w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label=
 out = dot([w0, w1], [x0, x1], start=w2).sigmoid()
 out.backward()
 assert round(out.local_grads[0], 2) == 0.20 and out.local_grads[0] == out.data * (1 - out.data)
+four_gates = f.local_grads[0] * d.local_grads[0] * e.local_grads[0] * neg.local_grads[0]  # 1/x, +1, exp, ×(-1)
+assert math.isclose(four_gates, math.exp(-1) / (1 + math.exp(-1)) ** 2, rel_tol=1e-14)  # σ'(1) in closed form
 assert [round(v.grad, 1) for v in (x0, x1, w0, w1, w2)] == [0.4, -0.6, -0.2, -0.4, 0.2]
 assert all(math.isclose(a.grad, g, rel_tol=1e-15) for a, g in zip((x0, x1, w0, w1, w2), gradient))
 draw_dot(out, show_local_grads=True)
