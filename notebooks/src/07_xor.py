@@ -58,8 +58,10 @@ print("outputs:", [str(b + w1 * x[0] + w2 * x[1]) for x in X])
 assert (b, w1, w2) == (Fraction(1, 2), 0, 0)
 
 # %% [markdown]
-# Gradient descent on the same squared loss (lecture `002`'s algorithm with its stopping rule,
-# `gradient_descent`) arrives at the same place:
+# Gradient descent on the same squared loss arrives at the same place. `mse(outputs, targets)` is
+# the mean squared error, here the slide's J(θ) = ¼ Σ (f*(x) − f(x; θ))²; `gradient_descent(loss,
+# params, lr, tol)` repeats θ ← θ − η∇J(θ) until J falls by less than `tol` in a step (lecture
+# `002`'s algorithm with its stopping rule; notebook 9 shows it raising "not converged"):
 
 # %%
 gw1, gw2, gb = Value(0.0, label="w1"), Value(0.0, label="w2"), Value(0.0, label="b")
@@ -99,7 +101,10 @@ assert outputs == [0.0, 1.0, 1.0, 0.0]
 # ## An MLP learns XOR by gradient descent
 #
 # Same architecture family, `MLP(2, [4, 1])` with ReLU hidden units, trained on the squared loss
-# from random initial weights. Whether gradient descent reaches zero loss depends on the start:
+# from random initial weights. `fit(model, X, y, loss="mse", epochs=500, lr=0.1)` is the library's
+# training loop: here, with no batch size, full-batch gradient descent, each epoch one step
+# θ ← θ − η∇L(θ) on the mean loss over the four points (notebook 9 takes it apart: minibatches,
+# momentum, validation, early stopping). Whether gradient descent reaches zero loss depends on the start:
 # the loss is not convex, and a ReLU that is off for all four points gets no gradient ("dead").
 # Six seeds:
 
