@@ -85,6 +85,76 @@ for claim, holds in checks.items():
 assert all(checks.values())
 
 # %% [markdown]
+# ## What makes an activation usable, and three that are not
+#
+# Lecture `004` ("Choice of Nonlinear Activation Function"): for training to proceed, g must have
+# (1) a gradient defined (almost) everywhere, (2) a non-zero gradient on a significant part of the
+# input domain, and (3) an *informative* gradient, one that says in which direction g increases.
+# Its problematic examples are max(0, z − 100), the step 1_{z>0} and sin(100·z). Measured on the
+# range where pre-activations live, z ∈ [−3, 3], with derivatives by central differences (no
+# engine involved) and, where the engine has the op, by backprop too; "informative" asks whether a
+# step of 0.05 in the gradient's direction really increases g (a learning-rate-sized step):
+
+# %% tags=["nbval-check-output"]
+def step_fn(z):
+    return 1.0 if z > 0 else 0.0
+
+
+candidates = {  # name: (g, dg/dz by backprop or None when the engine has no such op)
+    "tanh(z)": (math.tanh, lambda z: d(Value.tanh, z)),
+    "max(0, z)": (lambda z: max(0.0, z), lambda z: d(Value.relu, z)),
+    "max(0, z - 100)": (lambda z: max(0.0, z - 100), lambda z: d(lambda v: (v - 100).relu(), z)),
+    "1_{z>0}": (step_fn, None),
+    "sin(100 z)": (lambda z: math.sin(100 * z), None),
+}
+zs = [-3 + 6 * (i + 0.5) / 600 for i in range(600)]  # 600 points, none exactly at a kink
+h, move = 1e-7, 0.05
+usable = {}
+print(f"{'g(z)':16} {'gradient non-zero':>18} {'informative':>12}")
+for name, (g, backprop) in candidates.items():
+    slopes = [(g(z + h) - g(z - h)) / (2 * h) for z in zs]
+    if backprop is not None:
+        assert all(abs(s - backprop(z)) < 1e-5 * max(1.0, abs(s)) for s, z in zip(slopes, zs)), name
+    nonzero = [(z, s) for z, s in zip(zs, slopes) if s != 0.0]
+    informative = [z for z, s in nonzero if (g(z + math.copysign(move, s)) - g(z)) > 0]
+    usable[name] = (len(nonzero) / len(zs), len(informative) / max(1, len(nonzero)))
+    shown = f"{usable[name][1]:.0%}" if nonzero else "-"
+    print(f"{name:16} {usable[name][0]:>17.0%} {shown:>12}")
+
+# %%
+assert usable["tanh(z)"] == (1.0, 1.0) and usable["max(0, z)"] == (0.5, 1.0)
+assert usable["max(0, z - 100)"][0] == 0.0  # zero gradient wherever z < 100: nothing ever learns
+assert usable["1_{z>0}"][0] == 0.0  # flat on both sides; at 0 not differentiable at all
+assert usable["sin(100 z)"][0] == 1.0 and usable["sin(100 z)"][1] < 0.6  # defined, non-zero, but a coin toss
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+fine = [-3 + 6 * i / 3000 for i in range(3001)]
+for ax, name, scale in zip(axes, ["max(0, z - 100)", "1_{z>0}", "sin(100 z)"], (1, 1, 100)):
+    g = candidates[name][0]
+    ax.plot(fine, [g(z) for z in fine], color="tab:blue", label="g(z)")
+    ax.plot(fine, [(g(z + h) - g(z - h)) / (2 * h) / scale if abs(z) > 2 * h else math.nan for z in fine],
+            color="tab:red", linestyle="--", label="g'(z) (central differences)" + (f" / {scale}" if scale > 1 else ""))
+    ax.set_title(f"g(z) = {name}")
+    ax.set_xlabel("z")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left")
+axes[0].set_ylim(-0.5, 1.5)
+axes[1].set_ylim(-0.5, 1.5)
+axes[2].set_xlim(-0.2, 0.2)
+axes[2].set_ylim(-1.6, 2.2)
+axes[2].set_title("g(z) = sin(100 z), zoomed to [-0.2, 0.2]")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# max(0, z − 100) is a ReLU that never switches on for realistic z: its gradient is 0 everywhere
+# there (criterion 2). The step 1_{z>0} has gradient 0 everywhere but 0, where it has none
+# (criteria 1 and 2): the perceptron gets around that by its own rule, not by backprop. sin(100z)
+# has a gradient everywhere, non-zero almost everywhere, but its sign flips every π/100 ≈ 0.03,
+# so the gradient says nothing about g one ordinary step away: a step of 0.05 in its direction
+# increases g only 20 % of the time (criterion 3).
+
+# %% [markdown]
 # ## PReLU: the negative slope is a parameter
 #
 # Generalized rectifiers are g(z, a) = max(0, z) + a·min(0, z): a = 0 is the ReLU, a = 0.01 the
