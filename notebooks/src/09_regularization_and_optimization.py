@@ -32,6 +32,8 @@ from microgradnet import (MLP, SGD, ConvergenceError, Dropout, Neuron, Value, bi
 # Twelve noisy samples of sin x for training, twelve for validation, and a network with far more
 # parameters (321) than data: `MLP(1, [16, 16, 1])` with tanh units. Trained long enough, it
 # fits the noise: the training loss keeps falling while the validation loss turns back up.
+# Given `val_data`, `fit` measures both curves the same way, after each epoch's steps and in eval
+# mode (no dropout), so at every epoch the two numbers are the same weights on two data sets.
 
 # %%
 X, y = make_sine(24, noise=0.3, seed=0)
@@ -48,6 +50,9 @@ def train(l2=0.0, epochs=800, patience=None):
 plain, plain_history = train()
 plot_history(plain_history)
 plt.show()
+with no_grad():  # the last epoch's two numbers, recomputed from the final weights
+    assert math.isclose(plain_history.loss[-1], mse([plain(x) for x in X_train], y_train).data, rel_tol=1e-9)
+    assert math.isclose(plain_history.val_loss[-1], mse([plain(x) for x in X_val], y_val).data, rel_tol=1e-9)
 assert plain_history.val_loss[-1] > 1.5 * min(plain_history.val_loss)  # it overfits
 assert plain_history.loss[-1] < plain_history.loss[plain_history.best_epoch]
 
@@ -103,7 +108,10 @@ plt.show()
 #
 # R(θ) = Σ_j |θ_j|. Its gradient λ·sign(θ) has the same size for small and large weights, so it
 # pushes unneeded weights all the way to 0 (sparsity), where L2's 2λθ fades out. A linear model
-# with 8 inputs of which only the first two matter, y = 2x₁ − 1.5x₂ + noise:
+# with 8 inputs of which only the first two matter, y = 2x₁ − 1.5x₂ + noise. As in lecture `002`
+# ("θ_j: any model parameter, that is, all weights and biases") and as `fit(..., l2=λ)` does, the
+# penalty covers every parameter, the bias too. (Many libraries exempt biases, since a bias does
+# not make the function wigglier; here the true bias is 0, and the lecture's form is the one shown.)
 
 # %% tags=["nbval-check-output"]
 rng = random.Random(0)
@@ -112,8 +120,8 @@ y8 = [2 * x[0] - 1.5 * x[1] + rng.gauss(0.0, 0.1) for x in X8]
 weights = {}
 for name, penalty in (("L1", l1_penalty), ("L2", l2_penalty)):
     unit = Neuron(8, activation="linear", seed=0)
-    fit(unit, X8, y8, loss=lambda outputs, targets: mse(outputs, targets) + 0.1 * penalty(unit.w), epochs=300,
-        lr=0.05, progress=False)
+    fit(unit, X8, y8, loss=lambda outputs, targets: mse(outputs, targets) + 0.1 * penalty(unit.parameters()),
+        epochs=300, lr=0.05, progress=False)
     weights[name] = [w.data for w in unit.w]
 for name, ws in weights.items():
     print(f"{name}, λ = 0.1: w = [{', '.join(f'{w:+.3f}' for w in ws)}]")
@@ -170,8 +178,19 @@ assert abs(dropped / (draws * len(h)) - p) < 0.01  # each activation is dropped 
 # exactly what an inverted-dropout network computes whose next-layer weights are the lecture
 # network's multiplied by (1 − p), in training and at test time.
 # In an MLP, `MLP(..., dropout=p)` puts a `Dropout(p)` after every hidden layer; `fit` trains in
-# training mode and evaluates in eval mode.
-#
+# training mode (a new mask for every sample) and measures both curves in eval mode. On the
+# overfitting problem, with p = 0.2 (a graph per step: a tape would replay one mask, so no
+# `compile`):
+
+# %% tags=["nbval-check-output"]
+dropped_model = MLP(1, [16, 16, 1], activation="tanh", dropout=0.2, seed=0)
+dropped_history = fit(dropped_model, X_train, y_train, loss="mse", epochs=800, lr=0.05, val_data=(X_val, y_val),
+                      progress=False)
+print(f"after 800 epochs: validation loss {dropped_history.val_loss[-1]:.3f} with dropout 0.2, "
+      f"{plain_history.val_loss[-1]:.3f} without")
+assert dropped_history.val_loss[-1] < 0.8 * plain_history.val_loss[-1]
+
+# %% [markdown]
 # ## Early stopping on a validation split
 #
 # "Split off validation set and stop training when validation error increases":
@@ -211,6 +230,20 @@ def line_loss():
 losses = gradient_descent(line_loss, [slope, intercept], lr=0.5, max_steps=10_000, tol=1e-12)
 print(f"converged after {len(losses) - 1} steps: slope {slope.data:.4f}, intercept {intercept.data:.4f}")
 assert abs(slope.data - 3) < 1e-4 and abs(intercept.data + 1) < 1e-4
+
+# %% [markdown]
+# The stopping test L(θ_i) − L(θ_(i+1)) < ε is also true when the loss *rises*: the difference is
+# then negative. So the algorithm stops, without an exception, after a step that made things worse,
+# as with a learning rate too large for this problem (η = 1.5: each step overshoots):
+
+# %% tags=["nbval-check-output"]
+slope.data, intercept.data = 0.0, 0.0
+risen = gradient_descent(line_loss, [slope, intercept], lr=1.5, max_steps=10_000, tol=1e-12)
+print(f"stopped after {len(risen) - 1} step(s): loss {risen[0]:.3f} -> {risen[-1]:.3f}")
+assert len(risen) >= 2 and risen[-1] > risen[-2]  # the last step raised the loss, and that stopped the loop
+
+# %% [markdown]
+# And when i_max steps pass without the test firing, it raises:
 
 # %% tags=["nbval-check-output"]
 slope.data, intercept.data = 0.0, 0.0
