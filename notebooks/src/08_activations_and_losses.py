@@ -205,6 +205,7 @@ for pieces in (2, 3, 4):
         ax.plot([x[0] for x in X], [o.data for o in outputs], label=f"maxout, {pieces} pieces (mse {losses[pieces]:.3f})")
 ax.set_xlabel("x")
 ax.set_title("maxout units fit a convex function piece by piece")
+ax.set_ylabel("y")
 ax.legend(fontsize="small")
 ax.grid(True, alpha=0.3)
 plt.show()

@@ -100,6 +100,8 @@ with no_grad():
 ax.scatter([x[0] for x in X_train], y_train, color="black", s=20, label="training data", zorder=3)
 ax.scatter([x[0] for x in X_val], y_val, color="white", edgecolors="black", s=20, label="validation data", zorder=3)
 ax.set_title("after 800 epochs")
+ax.set_xlabel("x")
+ax.set_ylabel("y, and the fitted f(x)")
 ax.legend(fontsize="small")
 plt.show()
 
