@@ -5,6 +5,7 @@ import importlib.util
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -16,7 +17,7 @@ build_notebooks = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build_notebooks)
 
 SOURCES = build_notebooks.sources([])
-OPTIONAL = ("ipywidgets", "numpy", "torch")  # optional extras a reader may or may not have installed
+OPTIONAL = ("ipywidgets", "numpy", "torch")  # optional packages a reader may or may not have (notebook 02 plots nothing)
 WIDGET = "application/vnd.jupyter.widget-view+json"
 DRAWING = re.compile(r"<svg.*?</svg>", re.DOTALL)  # Graphviz's SVG depends on its version and the fonts
 
@@ -89,8 +90,13 @@ def rendered_outputs(nb: nbformat.NotebookNode) -> list[tuple[str, bool]]:
 
     html, _ = HTMLExporter().from_notebook_node(nb)
     areas = BeautifulSoup(html, "html.parser").select("div.jp-OutputArea-output")
-    return [(" ".join(a.get("class", [])), bool(a.get_text(strip=True) or a.find(["img", "svg", "table"])))
-            for a in areas]
+
+    def shows_something(area: Any) -> bool:
+        frame = area.find("iframe")  # a page of its own (the step player): it must have content
+        return bool(area.get_text(strip=True) or area.find(["img", "svg", "table"])
+                    or (frame is not None and (frame.get("srcdoc", "").strip() or frame.get("src"))))
+
+    return [(" ".join(a.get("class", [])), shows_something(a)) for a in areas]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.stem)
