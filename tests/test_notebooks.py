@@ -17,7 +17,7 @@ build_notebooks = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build_notebooks)
 
 SOURCES = build_notebooks.sources([])
-OPTIONAL = ("ipywidgets", "numpy", "torch")  # optional packages a reader may or may not have (notebook 02 plots nothing)
+OPTIONAL = ("ipywidgets", "numpy", "torch")  # optional packages a reader may lack (notebook 02 plots nothing)
 WIDGET = "application/vnd.jupyter.widget-view+json"
 DRAWING = re.compile(r"<svg.*?</svg>", re.DOTALL)  # Graphviz's SVG depends on its version and the fonts
 

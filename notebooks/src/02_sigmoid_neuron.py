@@ -118,8 +118,9 @@ draw_dot(f)
 # ## One sigmoid gate does the same
 #
 # The four gates after the weighted sum z, ×(−1), exp, +1 and 1/x, together compute σ(z) =
-# 1/(1 + e^(−z)). Their product of local gradients, −0.53 · 1 · 0.37 · (−1) = 0.20, is σ's own local
-# gradient σ(z)(1 − σ(z)) = 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached at the + gate. A library
+# 1/(1 + e^(−z)). Their product of local gradients, −0.53 · 1 · 0.37 · (−1) = 0.20, is σ's own
+# local gradient σ(z)(1 − σ(z)) = 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached
+# at the + gate. A library
 # neuron computes w·x + b as one `dot` node followed by one activation node:
 
 # %%
