@@ -6,7 +6,7 @@ draws on ``ax`` (a new figure when None) and returns the Axes.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, cast
 
 from .engine import Value
 from .engine import max as value_max
@@ -74,8 +74,9 @@ def plot_decision_boundary(
             ax.contour(grid1, grid2, rows, levels=[0.0], colors="black", linewidths=0.8)
     else:  # per class its margin over the best other score: contouring integer labels would draw a false
         # band of class 1 wherever classes 0 and 2 meet, where the interpolated label passes through 1
-        for c in range(len(outputs[0])):
-            margins = [o[c] - max(v for j, v in enumerate(o) if j != c) for o in outputs]
+        several = cast("list[list[float]]", outputs)
+        for c in range(len(several[0])):
+            margins = [o[c] - max(v for j, v in enumerate(o) if j != c) for o in several]
             field_c = [margins[j * resolution:(j + 1) * resolution] for j in range(resolution)]
             top = max([m for m in margins if math.isfinite(m)] + [0.0]) + 1.0
             if top > 1.0:
