@@ -36,7 +36,7 @@ def test_decision_boundary_fills_predicted_regions_and_draws_the_points() -> Non
     ax = plot_decision_boundary(model, X, y, resolution=15)
     assert isinstance(ax, Axes)
     fills = [a for a in ax.get_children() if isinstance(a, ContourSet) and a.filled]
-    assert len(fills) == 3 and all(list(f.levels)[0] == 0.0 for f in fills)  # each class where it wins
+    assert len(fills) == 3 and all(f.levels[0] == 0.0 for f in fills)  # each class where it wins
     points = [c for c in ax.collections if c.get_label().startswith("class")]
     assert [c.get_label() for c in points] == ["class 0", "class 1", "class 2"]
     assert sorted(len(c.get_offsets()) for c in points) == [10, 10, 10]
