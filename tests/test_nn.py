@@ -545,3 +545,16 @@ def test_a_model_file_with_a_huge_layer_is_refused_before_building(tmp_path):
     assert len(path.read_bytes()) < 300  # 223 bytes in the report that found it
     with pytest.raises(ValueError, match=r"from_file .*huge.json'.*MLP: 3,000,000,000 parameters is more than"):
         MLP.from_file(path)
+
+
+@pytest.mark.parametrize("target", [1, -1])
+def test_perceptron_boundary_is_a_mistake_for_either_target_in_predict_update_and_loss(target):
+    perceptron = Perceptron(2)
+    set_parameters(perceptron, [1.0, -1.0, 0.5])
+    x = [0.0, 0.5]  # z = 0 - 0.5 + 0.5 = 0
+    assert perceptron([0.0, 0.5]).data == 0.0 and perceptron.predict(x) == 0 != target
+    perceptron.zero_grad()
+    perceptron.loss(x, target).backward()
+    assert [p.grad for p in perceptron.parameters()] == [-0.0 * target, -0.5 * target, -1.0 * target]  # -t(x, 1)
+    assert perceptron.update(x, target, lr=1.0)
+    assert [p.data for p in perceptron.parameters()] == [1.0, -1.0 + 0.5 * target, 0.5 + target]

@@ -35,8 +35,8 @@ def test_decision_boundary_fills_predicted_regions_and_draws_the_points() -> Non
     fit(model, X, y, loss="cross_entropy", epochs=10, lr=0.2, progress=False)
     ax = plot_decision_boundary(model, X, y, resolution=15)
     assert isinstance(ax, Axes)
-    fills = [a for a in ax.get_children() if isinstance(a, ContourSet)]
-    assert len(fills) == 1 and list(fills[0].levels) == [-0.5, 0.5, 1.5, 2.5]
+    fills = [a for a in ax.get_children() if isinstance(a, ContourSet) and a.filled]
+    assert len(fills) == 3 and all(f.levels[0] == 0.0 for f in fills)  # each class where it wins
     points = [c for c in ax.collections if c.get_label().startswith("class")]
     assert [c.get_label() for c in points] == ["class 0", "class 1", "class 2"]
     assert sorted(len(c.get_offsets()) for c in points) == [10, 10, 10]
@@ -128,10 +128,28 @@ def test_several_outputs_fill_the_argmax_regions() -> None:
     _, ax = plt.subplots()
     drawn = spy_on_contourf(ax)
     plot_decision_boundary(model, X, y, ax=ax, resolution=9)
-    (grid1, grid2, classes), kwargs = drawn[0]
-    assert classes == [predict(model, [[a, b] for a in grid1]) for b in grid2]
-    assert {c for row in classes for c in row} == {0, 1, 2} and kwargs["levels"] == [-0.5, 0.5, 1.5, 2.5]
-    assert not [a for a in ax.get_children() if isinstance(a, ContourSet) and not a.filled]
+    assert len(drawn) == 3
+    grid1, grid2 = drawn[0][0][:2]
+    predicted = [predict(model, [[a, b] for a in grid1]) for b in grid2]
+    for c, ((_, _, margins), kwargs) in enumerate(drawn):  # class c is filled where its margin is > 0
+        assert [[m > 0 for m in row] for row in margins] == [[p == c for p in row] for row in predicted]
+        assert kwargs["levels"][0] == 0.0
+    assert {c for row in predicted for c in row} == {0, 1, 2}
+    assert len([a for a in ax.get_children() if isinstance(a, ContourSet) and not a.filled]) == 3
+
+
+def test_two_classes_that_meet_draw_no_band_of_a_third_between_them() -> None:
+    # scores (x1, -100, -x1): class 1 never wins, so nothing may be filled in its color (contouring the
+    # integer labels 0 and 2 drew a thin band of class 1 along x1 = 0, where the interpolated label crosses 1)
+    model = MLP(2, [3], output_activation="linear", seed=0)
+    for neuron, (w, b) in zip(model.layers[0].neurons, (([1.0, 0.0], 0.0), ([0.0, 0.0], -100.0), ([-1.0, 0.0], 0.0))):
+        neuron.w[0].data, neuron.w[1].data, neuron.b.data = *w, b
+    X, y = [[-1.0, 0.0], [1.0, 0.5], [-0.5, 1.0], [0.5, -1.0]], [2, 0, 2, 0]
+    _, ax = plt.subplots()
+    drawn = spy_on_contourf(ax)
+    plot_decision_boundary(model, X, y, ax=ax, resolution=11)
+    colors = [kwargs["colors"][0] for _, kwargs in drawn]
+    assert len(drawn) == 2 and colors == [matplotlib.colormaps["tab10"].colors[c] for c in (0, 2)]
 
 
 def test_decision_boundary_takes_numpy_arrays_as_fit_does() -> None:

@@ -300,3 +300,20 @@ def test_compiled_fit_with_minibatches_and_cross_entropy_matches_the_dynamic_pat
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         assert a == pytest.approx(b, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_with_validation_data_loss_and_val_loss_are_measured_alike(compile: bool) -> None:
+    # validated on its own training data, each epoch's loss and val_loss are one number measured twice
+    X, y = make_moons(20, noise=0.2, seed=6)
+    model = MLP(2, [6, 1], seed=3)
+    history = fit(model, X, y, loss="bce", epochs=5, batch_size=5, val_data=(X, y), progress=False, compile=compile)
+    assert history.loss == pytest.approx(history.val_loss, rel=1e-12) and history.accuracy == history.val_accuracy
+    assert history.val_loss[-1] == evaluate(model, X, y, loss="bce")["loss"]
+
+
+def test_with_dropout_the_training_loss_is_measured_in_eval_mode_like_val_loss() -> None:
+    X, y = make_moons(20, noise=0.2, seed=6)
+    model = MLP(2, [8, 1], dropout=0.5, seed=3)
+    history = fit(model, X, y, loss="bce", epochs=3, val_data=(X, y), progress=False)
+    assert history.loss == history.val_loss  # without eval mode, the dropped units would inflate the training loss

@@ -23,7 +23,7 @@ from microgradnet import Value, draw_dot, grad, numerical_grad, trace_backward, 
 # from x to the output. Every `Value` stores its local derivatives (`local_grads`, computed in
 # the forward pass), so the product can be read off the graph. Take f = (3x + 1)² at x = 2:
 
-# %%
+# %% tags=["nbval-check-output"]
 x = Value(2.0, label="x")
 y = 3 * x
 y.label = "y = 3x"
@@ -33,7 +33,6 @@ f = q**2
 f.label = "f = q²"
 f.backward()
 
-# NBVAL_CHECK_OUTPUT
 for node in (f, q, y):
     print(f"{node.label:10} op {node.op:>3}: local gradient {node.local_grads[0]:g}")
 print("product of the local gradients:", f.local_grads[0] * q.local_grads[0] * y.local_grads[0])
@@ -45,14 +44,13 @@ assert x.grad == 2 * (3 * 2 + 1) * 3 == 42.0  # d/dx (3x + 1)^2 = 2(3x + 1)·3
 #
 # The forward pass flows through the graph: q = x + y = 5, then f = z·q = −10.
 
-# %%
+# %% tags=["nbval-check-output"]
 x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
 q = x + y
 q.label = "q"
 f = z * q
 f.label = "f"
 
-# NBVAL_CHECK_OUTPUT
 for step in trace_forward(f):
     print(step)
 assert (q.data, f.data) == (5.0, -10.0)
@@ -65,8 +63,7 @@ draw_dot(f, show_grad=False)
 # The multiplication gate sends each input the *other* input's value (∂(zq)/∂z = q,
 # ∂(zq)/∂q = z); the addition gate passes its upstream gradient through unchanged.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for step in trace_backward(f):
     print(step)
 

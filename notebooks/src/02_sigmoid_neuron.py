@@ -22,7 +22,7 @@ from microgradnet import Value, dot, draw_dot, gradcheck, show_steps, step_frame
 #
 # The leaves carry the slide's names; the gates are named by their op, as the slide labels them.
 
-# %%
+# %% tags=["nbval-check-output"]
 x0, x1 = Value(-1.0, label="x0"), Value(-2.0, label="x1")
 w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label="w2")
 leaves = (x0, x1, w0, w1, w2)
@@ -36,7 +36,6 @@ e = neg.exp()  # exp: 0.37
 d = e + 1  # +1: 1.37
 f = 1 / d  # 1/x: 0.73
 
-# NBVAL_CHECK_OUTPUT
 for step in trace_forward(f):
     print(step)
 
@@ -51,10 +50,9 @@ draw_dot(f, show_grad=False)
 # downstream −0.53 · 1 = −0.53; the exp gate: local exp(−1) = 0.37, downstream 0.37 · (−0.53) = −0.20.
 # Each printed product uses the numbers as printed, so every line checks by hand, as on the slides.
 
-# %%
+# %% tags=["nbval-check-output"]
 steps = trace_backward(f)
 
-# NBVAL_CHECK_OUTPUT
 for step in steps:
     print(step)
 
@@ -88,8 +86,7 @@ assert rounded(by_node[w1x1].downstream, 1) == [-0.4, -0.6]
 
 # %% [markdown]
 # The same pass as pictures: one frame per backward step, the current gate highlighted in red,
-# gradients filled in as they become known (scroll sideways; with `ipywidgets` installed this
-# is a slider).
+# gradients filled in as they become known.
 
 # %%
 frames = step_frames(f)
@@ -108,9 +105,8 @@ frames[2]
 # "Note ordering of arguments": the slide lists ∇f in the order (x0, x1, w0, w1, w2), to one
 # decimal; the exact values are 0.1966 times (w0, w1, x0, x1, 1).
 
-# %%
+# %% tags=["nbval-check-output"]
 gradient = tuple(leaf.grad for leaf in leaves)
-# NBVAL_CHECK_OUTPUT
 print(f"∇f(-1, -2, 2, -3, -3) = {tuple(round(g, 1) for g in gradient)} (the slide, one decimal)")
 print(f"                 exact: {tuple(round(g, 4) for g in gradient)}")
 assert rounded(gradient, 1) == [0.4, -0.6, -0.2, -0.4, 0.2]
@@ -121,8 +117,10 @@ draw_dot(f)
 # %% [markdown]
 # ## One sigmoid gate does the same
 #
-# The five gates after the weighted sum are σ(z). Its local gradient is σ(z)(1 − σ(z)) =
-# 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached at the + gate. A library
+# The four gates after the weighted sum z, ×(−1), exp, +1 and 1/x, together compute σ(z) =
+# 1/(1 + e^(−z)). Their product of local gradients, −0.53 · 1 · 0.37 · (−1) = 0.20, is σ's own
+# local gradient σ(z)(1 − σ(z)) = 0.73 · 0.27 = 0.20: the same 0.20 the step-by-step pass reached
+# at the + gate. A library
 # neuron computes w·x + b as one `dot` node followed by one activation node:
 
 # %%
@@ -131,6 +129,8 @@ w0, w1, w2 = Value(2.0, label="w0"), Value(-3.0, label="w1"), Value(-3.0, label=
 out = dot([w0, w1], [x0, x1], start=w2).sigmoid()
 out.backward()
 assert round(out.local_grads[0], 2) == 0.20 and out.local_grads[0] == out.data * (1 - out.data)
+four_gates = f.local_grads[0] * d.local_grads[0] * e.local_grads[0] * neg.local_grads[0]  # 1/x, +1, exp, ×(-1)
+assert math.isclose(four_gates, math.exp(-1) / (1 + math.exp(-1)) ** 2, rel_tol=1e-14)  # σ'(1) in closed form
 assert [round(v.grad, 1) for v in (x0, x1, w0, w1, w2)] == [0.4, -0.6, -0.2, -0.4, 0.2]
 assert all(math.isclose(a.grad, g, rel_tol=1e-15) for a, g in zip((x0, x1, w0, w1, w2), gradient))
 draw_dot(out, show_local_grads=True)

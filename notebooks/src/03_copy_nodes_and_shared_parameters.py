@@ -9,15 +9,15 @@
 # **Lectures.** `002` (Landwehr), "Backpropagation from Objective Function": "what if a variable
 # occurs in different places within a calculation? Introduce a 'copy' node that copies the
 # variable in forward pass and adds the gradients in the backward pass". `004` (Deep Learning 1,
-# lecture 2), "Neural Networks with Shared Parameters": ∂z7/∂u = ∂z7/∂w13 + ∂z7/∂w24 + ∂z7/∂w36
-# + ∂z7/∂w57, and the same for v.
+# lecture 2), "Neural Networks with Shared Parameters": the sum
+# ∂z7/∂u = ∂z7/∂w13 + ∂z7/∂w24 + ∂z7/∂w36 + ∂z7/∂w57, and the same for v.
 #
 # LECTURES.md rows 3 and 4.
 
 # %%
 import math
 
-from microgradnet import Value, draw_dot, trace_backward
+from microgradnet import Value, draw_dot, numerical_grad, trace_backward
 
 # %% [markdown]
 # ## A variable used twice: f = x·(x + y) at x = 2, y = 3
@@ -25,14 +25,13 @@ from microgradnet import Value, draw_dot, trace_backward
 # x feeds the product directly and through q = x + y. By hand: ∂f/∂x = q + x = 5 + 2 = 7 (the
 # product rule), ∂f/∂y = x = 2.
 
-# %%
+# %% tags=["nbval-check-output"]
 x, y = Value(2.0, label="x"), Value(3.0, label="y")
 q = x + y
 q.label = "q"
 f = x * q
 f.label = "f"
 
-# NBVAL_CHECK_OUTPUT
 for step in trace_backward(f):  # runs the backward pass, printing each step
     print(step)
 
@@ -59,7 +58,10 @@ draw_dot(f, show_local_grads=True)
 x, y = Value(2.0, label="x"), Value(3.0, label="y")
 copy1, copy2 = x * 1, x * 1
 copy1.label, copy2.label = "copy 1", "copy 2"
-f = copy1 * (copy2 + y)
+q = copy2 + y
+q.label = "q"
+f = copy1 * q
+f.label = "f"
 f.backward()
 assert (copy1.data, copy2.data) == (2.0, 2.0)  # forward: copies
 assert (copy1.grad, copy2.grad) == (5.0, 2.0)  # each copy's own gradient
@@ -75,7 +77,7 @@ draw_dot(f)
 # says, treat each weight as a "neuron" made from its parameter (w = u · 1, so ∂w/∂u = 1) and
 # apply the chain rule one step further. Here at x1 = 1, x2 = −2, u = 0.5, v = −1.
 
-# %%
+# %% tags=["nbval-check-output"]
 SHARED = {"u": ("w13", "w24", "w36", "w57"), "v": ("w23", "w35", "w46", "w67")}
 
 
@@ -104,7 +106,6 @@ x1, x2 = Value(1.0, label="x1"), Value(-2.0, label="x2")
 z7 = seven_unit(x1, x2, weights)
 z7.backward()
 
-# NBVAL_CHECK_OUTPUT
 for name, names in SHARED.items():
     first, *rest = (weights[w].grad for w in names)
     terms = f"{first:.4f}" + "".join(f" {'-' if g < 0 else '+'} {abs(g):.4f}" for g in rest)
@@ -116,6 +117,22 @@ for name, names in SHARED.items():
     total = sum(weights[w].grad for w in names)
     assert math.isclose(params[name].grad, total, rel_tol=1e-14)
 draw_dot(z7)
+
+# %% [markdown]
+# That the sum adds up is the engine agreeing with itself. An independent check: move u (then v) by
+# ±h in all four places at once and difference z7 (central differences, no backward pass):
+
+# %% tags=["nbval-check-output"]
+def z7_at(u_value, v_value):
+    """z7 with every weight set to its shared parameter's value: a forward pass only."""
+    return seven_unit(x1, x2, {w: (u_value if w in SHARED["u"] else v_value) for w in SHARED["u"] + SHARED["v"]})
+
+
+numeric = numerical_grad(z7_at, 0.5, -1.0)
+print(f"central differences: dz7/du = {numeric[0]:.6f}, dz7/dv = {numeric[1]:.6f}")
+print(f"backprop:            dz7/du = {u.grad:.6f}, dz7/dv = {v.grad:.6f}")
+assert (round(numeric[0], 6), round(numeric[1], 6)) == (-0.057986, 0.607125)
+assert math.isclose(u.grad, numeric[0], rel_tol=1e-7) and math.isclose(v.grad, numeric[1], rel_tol=1e-8)
 
 # %% [markdown]
 # Using u and v themselves in the four places (no weight nodes) gives the same gradients: the

@@ -8,16 +8,22 @@
 #    layered graph the number of paths grows *exponentially* with depth; backprop reuses the
 #    partial sums (the δ's) and touches every edge once, *linear* in the size of the graph. Both
 #    give the same number.
-# 2. **Numerical differentiation.** Finite differences need a forward pass per parameter (two for
-#    central differences) and need float64; they remain the unit test for backprop.
+# 2. **Numerical differentiation.** Finite differences need a forward pass per parameter (one
+#    more for the one-sided difference of the slide, two per parameter for central differences)
+#    and need float64; they remain the unit test for backprop.
 #
 # **Lectures.** `000` (Leibe), "Obtaining the Gradients": "Approach 1: Naive Analytical
 # Differentiation" (the total derivative sums over all paths; "with increasing depth, there will
-# be exponentially many paths"), "Approach 2: Numerical Differentiation", "Approach 3:
-# Incremental Analytical Differentiation" (backprop). `004` (Deep Learning 1, lecture 2): "Naive
-# Approach: Numerical Differentiation" (needs float64 rather than float32), "The Multivariate
-# Chain Rule" (its complexity grows exponentially with the number of layers) and "Factor
-# Structure in the Multivariate Chain Rule" (backprop is linear in the size of the network).
+# be exponentially many paths") and "Approach 3: Incremental Analytical Differentiation"
+# (backprop). `004` (Deep Learning 1, lecture 2): "Naive Approach: Numerical Differentiation"
+# (the formula ∂E/∂θ_t = lim (E(θ + ε·δ_t) − E(θ))/ε; needs float64 rather than float32), "The
+# Multivariate Chain Rule" (its complexity grows exponentially with the number of layers) and
+# "Factor Structure in the Multivariate Chain Rule" (backprop is linear in the size of the
+# network). `000`'s "Approach 2: Numerical Differentiation" is a different idea under that title:
+# make small changes to the weights and *keep those that improve E* (`001`'s "randomly perturb one
+# weight, see if it improves performance"), a search rather than a derivative. It shares the cost
+# the notebook measures below, "several forward passes for each weight", but it is not the
+# finite-difference formula, which estimates the gradient and lets gradient descent take the step.
 #
 # LECTURES.md rows 5 and 6. The path counting lives in `microgradnet.analysis`.
 
@@ -28,7 +34,7 @@ import struct
 
 import matplotlib.pyplot as plt
 
-from microgradnet import MLP, draw_dot, make_moons, mse, numerical_grad
+from microgradnet import MLP, Value, draw_dot, make_moons, mse, numerical_grad
 from microgradnet.analysis import count_edges, count_paths, diamond, enumerate_paths, path_sum_grad
 
 # %% [markdown]
@@ -38,21 +44,32 @@ from microgradnet.analysis import count_edges, count_paths, diamond, enumerate_p
 # read the previous layer's two, a_k = a_(k−1) · b_(k−1) and b_k = b_(k−1) ^ a_(k−1), starting from
 # one leaf x (read twice). Depth 3 at x = 0.5: every way down from the root to x is a path, and
 # its term is the product of the local gradients on its edges. a1 = x·x and b1 = x^x read x
-# twice, so every route through them ends in two edges, hence two paths.
+# twice, so every route through them ends in two edges, hence two paths: below, the last edge is
+# named by the input it feeds, →[1] the first (a1's left factor, b1's base), →[2] the second (a1's
+# right factor, b1's exponent).
 
 # %%
 root, x = diamond(3, 0.5)
 root.backward()
 draw_dot(root, show_local_grads=True)
 
-# %%
+# %% tags=["nbval-check-output"]
 paths = enumerate_paths(root, x)
+seen = {}
 
-# NBVAL_CHECK_OUTPUT
 for path in paths:
-    route = " → ".join(node.label for node in path.nodes)
+    parent, leaf = path.nodes[-2], path.nodes[-1]
+    route = " → ".join(node.label for node in path.nodes[:-1])
+    slots = [i for i, v in enumerate(parent.inputs) if v is leaf]
+    if len(slots) > 1:  # the parent reads x twice: name the input this path's last edge feeds
+        matching = [i for i in slots if parent.local_grads[i] == path.local_grads[-1]]
+        k = seen[route, parent.label] = seen.get((route, parent.label), -1) + 1
+        slot = matching[k % len(matching)] if len(matching) > 1 else matching[0]
+        route += f" →[{slot + 1}] {leaf.label}"
+    else:
+        route += f" → {leaf.label}"
     factors = " · ".join(f"{g:.4f}" for g in path.local_grads)
-    print(f"{route:22} {factors} = {path.product:+.6f}")
+    print(f"{route:32} {factors} = {path.product:+.6f}")
 print(f"sum over the {len(paths)} paths: {sum(p.product for p in paths):.12f}")
 print(f"backprop, x.grad:           {x.grad:.12f}")
 
@@ -67,8 +84,7 @@ assert math.isclose(path_sum_grad(root, x), x.grad, rel_tol=1e-14)
 # its inputs), so it can count far more paths than anyone could enumerate; `count_edges` is the
 # work of backprop, one multiply-add per edge. For the diamond: 2^depth paths, 4·depth − 2 edges.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'depth':>5} {'paths to x':>26} {'edges (backprop)':>17}")
 for depth in (1, 2, 3, 4, 5, 10, 20, 40, 64):
     root, x = diamond(depth)
@@ -91,20 +107,21 @@ plt.show()
 
 # %% [markdown]
 # Counting the multiplications makes the cost concrete: each path of the depth-d diamond has d
-# edges, so the path sum does d·2^d multiplications, backprop 4d − 2. They agree on the
-# derivative at every depth, and with central differences:
+# edges, so its product of d local gradients takes d − 1 multiplications, and the path sum does
+# (d − 1)·2^d of them (plus 2^d − 1 additions); backprop does one multiplication per edge
+# (upstream × local), 4d − 2. They agree on the derivative at every depth, and with central
+# differences:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'depth':>5} {'path-sum mults':>15} {'backprop':>9}  derivative (paths / backprop / differences)")
 for depth in (2, 4, 8, 12, 14):
     root, x = diamond(depth)
     paths = enumerate_paths(root, x)
     naive = sum(p.product for p in paths)
-    mults = sum(len(p.local_grads) for p in paths)
+    mults = sum(len(p.local_grads) - 1 for p in paths)  # d factors: d - 1 multiplications
     root.backward()
     (numeric,) = numerical_grad(lambda v: diamond(depth, v).root, 0.5)
-    assert mults == depth * 2**depth
+    assert mults == (depth - 1) * 2**depth
     assert math.isclose(naive, x.grad, rel_tol=1e-12) and math.isclose(naive, numeric, rel_tol=1e-7)
     print(f"{depth:>5} {mults:>15,} {count_edges(root):>9}  {naive:.8f} / {x.grad:.8f} / {numeric:.6f}")
 
@@ -112,7 +129,7 @@ for depth in (2, 4, 8, 12, 14):
 # Enumerating stops being possible long before counting does; `path_sum_grad` refuses rather
 # than run for hours:
 
-# %%
+# %% tags=["nbval-check-output"]
 root, x = diamond(30)
 root.backward()
 try:
@@ -120,7 +137,6 @@ try:
 except ValueError as error:
     message = str(error)
 
-# NBVAL_CHECK_OUTPUT
 print(message)
 print(f"backprop at depth 30: x.grad = {x.grad:.6f}")
 assert "1073741824 paths" in message and "max_paths=100000" in message
@@ -128,12 +144,36 @@ assert "1073741824 paths" in message and "max_paths=100000" in message
 # %% [markdown]
 # ### The same in a network
 #
-# In a multilayer perceptron with D hidden layers of width k, a first-layer weight reaches the
-# output through every neuron of every later hidden layer: k^(D−1) paths ("Σ_i Σ_j ..." on the
-# slide), while the graph, and so backprop's work, grows by one layer's edges per layer.
+# `MLP(nin, [k1, ..., nout])` is the library's multilayer perceptron: layers of neurons, each
+# neuron one `dot` node w·x + b followed by its activation (here tanh), the last layer linear
+# (notebook 10 trains them). Lecture `002` draws one as a graph ("Multilayer Perceptrons as
+# Graphs", M = 3 inputs, k1 = 4 hidden units, T = 2 outputs); as the scalar graph backprop walks:
 
 # %%
-# NBVAL_CHECK_OUTPUT
+slide_mlp = MLP(3, [4, 2], activation="tanh", seed=0)
+inputs = [Value(v, label=f"x{i + 1}") for i, v in enumerate((0.5, -1.0, 2.0))]
+for layer, (w_name, b_name) in zip(slide_mlp.layers, (("w", "b"), ("v", "c"))):
+    for j, neuron in enumerate(layer.neurons):
+        for i, w in enumerate(neuron.w):
+            w.label = f"{w_name}{i + 1}{j + 1}"
+        neuron.b.label = f"{b_name}{j + 1}"
+scores = slide_mlp(inputs)
+for k, s in enumerate(scores):
+    s.label = f"y{k + 1}"
+for j, h in enumerate(scores[0].inputs[2::2]):  # y1 = c1 + Σ_j v_j1·h_j: inputs (c1, v11, h1, v21, h2, …)
+    h.label = f"h{j + 1}"
+assert len(slide_mlp.parameters()) == 3 * 4 + 4 + 4 * 2 + 2  # W1, b1, W2, b2
+both = scores[0] + scores[1]
+both.label = "y1 + y2"
+draw_dot(both, show_grad=False)
+
+# %% [markdown]
+# (The two outputs are joined by a + node only so that one call draws both.) A first-layer
+# weight reaches the output through every neuron of every later hidden layer. With D hidden layers
+# of width k that is k^(D−1) paths ("Σ_i Σ_j ..." on the slide), while the graph, and so
+# backprop's work, grows by one layer's edges per layer.
+
+# %% tags=["nbval-check-output"]
 print(f"{'hidden layers':>13} {'paths to w':>11} {'edges':>6}")
 for hidden in range(1, 7):
     model = MLP(2, [4] * hidden + [1], activation="tanh", seed=0)
@@ -153,11 +193,14 @@ print("path sum = backprop for the first-layer weights:", [round(w.grad, 6) for 
 # %% [markdown]
 # ## Numerical differentiation: one or two forward passes per parameter
 #
-# ∂E/∂θ_t ≈ (E(θ + ε·δ_t) − E(θ − ε·δ_t)) / 2ε, where δ_t is the indicator vector of parameter t.
-# It works for any E, but costs two forward passes per parameter. `numerical_grad(E, *θ)` does
-# exactly that; for a small network, count the forward passes it makes:
+# The slide's formula is the one-sided difference ∂E/∂θ_t ≈ (E(θ + ε·δ_t) − E(θ))/ε, where δ_t is
+# the indicator vector of parameter t: one forward pass per parameter, plus one at θ. The central
+# difference (E(θ + ε·δ_t) − E(θ − ε·δ_t))/2ε costs two per parameter but its error shrinks like
+# ε² instead of ε (compared below). Either works for any E. `numerical_grad(E, *θ)` takes central
+# differences; `mse` is the mean squared error (notebook 8). For a small network, count the
+# forward passes:
 
-# %%
+# %% tags=["nbval-check-output"]
 X, y = make_moons(8, noise=0.1, seed=0)
 model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
 params = model.parameters()
@@ -182,7 +225,6 @@ numeric = numerical_grad(loss_at, *theta)  # perturbs θ by ±ε·δ_t, one para
 for p, v in zip(params, theta):
     p.data = v  # put back the point θ
 largest = max(abs(a - n) for a, n in zip(backprop, numeric))
-# NBVAL_CHECK_OUTPUT
 print(f"{len(params)} parameters: backprop 1 forward + 1 backward pass, "
       f"central differences {forward_passes} forward passes")
 print("largest difference between the two gradients below 1e-8:", largest < 1e-8)
@@ -194,7 +236,8 @@ assert forward_passes == 2 * len(params) == 674 and largest < 1e-8
 # "Because ε and the numerator are very small, for numerical differentiation to work, one must use
 # high-precision (e.g. float64 rather than float32)." Plain Python floats are float64; to see
 # float32, round every intermediate result to float32 with `struct` and differentiate the
-# sigmoid neuron of notebook 2 with respect to w0 (exact value σ(1)(1 − σ(1))·x0 = −0.1966).
+# sigmoid neuron of notebook 2 with respect to w0 (exact value σ(1)(1 − σ(1))·x0 = −0.1966), with
+# the slide's one-sided difference and with the central one.
 
 # %%
 def to_float32(v):
@@ -211,25 +254,38 @@ def neuron(w0, r=float):
 
 exact = neuron(2.0) * (1 - neuron(2.0)) * -1.0
 steps = [10.0**-k for k in range(1, 12)]
-errors = {}
+errors, one_sided = {}, {}
 for name, r in (("float64", float), ("float32", to_float32)):
     errors[name] = [abs((neuron(2.0 + h, r) - neuron(2.0 - h, r)) / (2 * h) - exact) / abs(exact) for h in steps]
+    one_sided[name] = [abs((neuron(2.0 + h, r) - neuron(2.0, r)) / h - exact) / abs(exact) for h in steps]
 
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for name, marker in (("float64", "o-"), ("float32", "s-")):
-    ax.loglog(steps, errors[name], marker, label=name)
+fig, ax = plt.subplots(figsize=(9, 4.5))
+for name, color in (("float64", "tab:blue"), ("float32", "tab:orange")):
+    ax.loglog(steps, errors[name], "o-", color=color, label=f"central, {name}")
+    ax.loglog(steps, one_sided[name], "s--", color=color, alpha=0.7, label=f"one-sided (the slide's), {name}")
 ax.axvline(1e-6, color="gray", linestyle=":", label="h = 1e-6 (numerical_grad's default)")
 ax.set_xlabel("step h")
-ax.set_ylabel("relative error of (f(w0+h) − f(w0−h)) / 2h")
-ax.set_title("Central differences in float32 and float64")
+ax.set_ylabel("relative error of the difference quotient")
+ax.set_title("Finite differences for ∂f/∂w0 in float32 and float64")
 ax.invert_xaxis()
-ax.legend(loc="lower left", fontsize="small")
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
 ax.grid(True, alpha=0.3)
+fig.tight_layout()
 plt.show()
 
+# %% [markdown]
+# The one-sided error is about h·|f''|/2 (Taylor): with f = σ(z), z = w0·x0 + …, f'' = σ''(z)·x0²
+# and σ'' = σ(1 − σ)(1 − 2σ). The central difference cancels that term; its error is of order h².
+
 # %%
+s1 = neuron(2.0)
+second = s1 * (1 - s1) * (1 - 2 * s1) * (-1.0) ** 2  # f''(w0) = σ''(z)·x0², closed form
+for h, err in zip(steps[2:5], one_sided["float64"][2:5]):  # h = 1e-3 … 1e-5: truncation error dominates
+    assert math.isclose(err, h * abs(second) / 2 / abs(exact), rel_tol=0.01)
+assert all(c < o / 100 for c, o in zip(errors["float64"][2:5], one_sided["float64"][2:5]))
+
+# %% tags=["nbval-check-output"]
 at = {name: dict(zip(steps, errs)) for name, errs in errors.items()}
-# NBVAL_CHECK_OUTPUT
 print(f"h = 1e-6: relative error in float64 below 1e-9: {at['float64'][1e-6] < 1e-9}; "
       f"in float32 {at['float32'][1e-6]:.0%}")
 print(f"h = 1e-8: relative error in float32 {at['float32'][1e-8]:.0%} (w0 + h rounds back to w0 in float32)")

@@ -14,7 +14,7 @@
 #
 # LECTURES.md row 10.
 
-# %%
+# %% tags=["nbval-check-output"]
 # %matplotlib inline
 from fractions import Fraction
 
@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt
 from microgradnet import MLP, Value, fit, gradient_descent, make_xor, mse, no_grad
 
 X, y = make_xor()  # the four corners of the truth table
-# NBVAL_CHECK_OUTPUT
 for x, target in zip(X, y):
     print(f"A = {x[0]:g}, B = {x[1]:g}  ->  {target}")
 
@@ -33,7 +32,7 @@ for x, target in zip(X, y):
 # With a column of ones for the bias, the design matrix is X̃ = [1, x1, x2] and least squares
 # solves X̃ᵀX̃ θ = X̃ᵀy. In exact fractions, by Gaussian elimination:
 
-# %%
+# %% tags=["nbval-check-output"]
 def solve(A, rhs):
     """Solve A θ = rhs exactly (Gauss-Jordan elimination over Fractions; A square and invertible)."""
     n = len(A)
@@ -53,15 +52,16 @@ XtX = [[sum(row[i] * row[j] for row in design) for j in range(3)] for i in range
 Xty = [sum(row[i] * target for row, target in zip(design, y)) for i in range(3)]
 b, w1, w2 = solve(XtX, Xty)
 
-# NBVAL_CHECK_OUTPUT
 print("X̃ᵀX̃ =", [[int(v) for v in row] for row in XtX], " X̃ᵀy =", [int(v) for v in Xty])
 print(f"b = {b}, w = ({w1}, {w2})")
 print("outputs:", [str(b + w1 * x[0] + w2 * x[1]) for x in X])
 assert (b, w1, w2) == (Fraction(1, 2), 0, 0)
 
 # %% [markdown]
-# Gradient descent on the same squared loss (lecture `002`'s algorithm with its stopping rule,
-# `gradient_descent`) arrives at the same place:
+# Gradient descent on the same squared loss arrives at the same place. `mse(outputs, targets)` is
+# the mean squared error, here the slide's J(θ) = ¼ Σ (f*(x) − f(x; θ))²; `gradient_descent(loss,
+# params, lr, tol)` repeats θ ← θ − η∇J(θ) until J falls by less than `tol` in a step (lecture
+# `002`'s algorithm with its stopping rule; notebook 9 shows it raising "not converged"):
 
 # %%
 gw1, gw2, gb = Value(0.0, label="w1"), Value(0.0, label="w2"), Value(0.0, label="b")
@@ -78,7 +78,7 @@ assert abs(losses[-1] - 0.25) < 1e-12  # J = 1/4 Σ (y - 1/2)^2 = 1/4
 # As a library model: `MLP(2, [2, 1])`, ReLU hidden layer, linear output, with those weights
 # written into its parameters (hidden neuron j has weights W[·][j] and bias c_j).
 
-# %%
+# %% tags=["nbval-check-output"]
 W, c, w_out, b_out = [[1.0, 1.0], [1.0, 1.0]], [0.0, -1.0], [1.0, -2.0], 0.0
 hand = MLP(2, [2, 1], activation="relu", output_activation="linear", seed=0)
 hidden, output = hand.layers
@@ -92,7 +92,6 @@ with no_grad():
     rectified = [[max(0.0, v) for v in row] for row in pre]
     outputs = [hand(x).data for x in X]
 
-# NBVAL_CHECK_OUTPUT
 print("XW + c          =", pre)
 print("max{0, XW + c}  =", rectified)
 print("wᵀ max{...} + b =", outputs)
@@ -102,12 +101,14 @@ assert outputs == [0.0, 1.0, 1.0, 0.0]
 # ## An MLP learns XOR by gradient descent
 #
 # Same architecture family, `MLP(2, [4, 1])` with ReLU hidden units, trained on the squared loss
-# from random initial weights. Whether gradient descent reaches zero loss depends on the start:
+# from random initial weights. `fit(model, X, y, loss="mse", epochs=500, lr=0.1)` is the library's
+# training loop: here, with no batch size, full-batch gradient descent, each epoch one step
+# θ ← θ − η∇L(θ) on the mean loss over the four points (notebook 9 takes it apart: minibatches,
+# momentum, validation, early stopping). Whether gradient descent reaches zero loss depends on the start:
 # the loss is not convex, and a ReLU that is off for all four points gets no gradient ("dead").
 # Six seeds:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 results = {}
 for seed in range(6):
     model = MLP(2, [4, 1], activation="relu", seed=seed)

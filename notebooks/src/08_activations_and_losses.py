@@ -60,7 +60,7 @@ plt.show()
 # The derivatives backprop uses, against their closed forms (and the identity tanh(z) = 2σ(2z) − 1
 # from the "Tanh Units" slide):
 
-# %%
+# %% tags=["nbval-check-output"]
 def d(f, x):
     return grad(f)(x)[0]
 
@@ -80,10 +80,79 @@ checks = {
     "hard_tanh'(0.5) = 1, hard_tanh'(2) = 0": [d(Value.hard_tanh, 0.5), d(Value.hard_tanh, 2)] == [1, 0],
     "abs'(-3) = -1, abs'(0) = 0": [d(Value.abs, -3), d(Value.abs, 0)] == [-1, 0],
 }
-# NBVAL_CHECK_OUTPUT
 for claim, holds in checks.items():
     print(f"{'ok' if holds else 'FAILS'}  {claim}")
 assert all(checks.values())
+
+# %% [markdown]
+# ## What makes an activation usable, and three that are not
+#
+# Lecture `004` ("Choice of Nonlinear Activation Function"): for training to proceed, g must have
+# (1) a gradient defined (almost) everywhere, (2) a non-zero gradient on a significant part of the
+# input domain, and (3) an *informative* gradient, one that says in which direction g increases.
+# Its problematic examples are max(0, z − 100), the step 1_{z>0} and sin(100·z). Measured on the
+# range where pre-activations live, z ∈ [−3, 3], with derivatives by central differences (no
+# engine involved) and, where the engine has the op, by backprop too; "informative" asks whether a
+# step of 0.05 in the gradient's direction really increases g (a learning-rate-sized step):
+
+# %% tags=["nbval-check-output"]
+def step_fn(z):
+    return 1.0 if z > 0 else 0.0
+
+
+candidates = {  # name: (g, dg/dz by backprop or None when the engine has no such op)
+    "tanh(z)": (math.tanh, lambda z: d(Value.tanh, z)),
+    "max(0, z)": (lambda z: max(0.0, z), lambda z: d(Value.relu, z)),
+    "max(0, z - 100)": (lambda z: max(0.0, z - 100), lambda z: d(lambda v: (v - 100).relu(), z)),
+    "1_{z>0}": (step_fn, None),
+    "sin(100 z)": (lambda z: math.sin(100 * z), None),
+}
+zs = [-3 + 6 * (i + 0.5) / 600 for i in range(600)]  # 600 points, none exactly at a kink
+h, move = 1e-7, 0.05
+usable = {}
+print(f"{'g(z)':16} {'gradient non-zero':>18} {'informative':>12}")
+for name, (g, backprop) in candidates.items():
+    slopes = [(g(z + h) - g(z - h)) / (2 * h) for z in zs]
+    if backprop is not None:
+        assert all(abs(s - backprop(z)) < 1e-5 * max(1.0, abs(s)) for s, z in zip(slopes, zs)), name
+    nonzero = [(z, s) for z, s in zip(zs, slopes) if s != 0.0]
+    informative = [z for z, s in nonzero if (g(z + math.copysign(move, s)) - g(z)) > 0]
+    usable[name] = (len(nonzero) / len(zs), len(informative) / max(1, len(nonzero)))
+    shown = f"{usable[name][1]:.0%}" if nonzero else "-"
+    print(f"{name:16} {usable[name][0]:>17.0%} {shown:>12}")
+
+# %%
+assert usable["tanh(z)"] == (1.0, 1.0) and usable["max(0, z)"] == (0.5, 1.0)
+assert usable["max(0, z - 100)"][0] == 0.0  # zero gradient wherever z < 100: nothing ever learns
+assert usable["1_{z>0}"][0] == 0.0  # flat on both sides; at 0 not differentiable at all
+assert usable["sin(100 z)"][0] == 1.0 and usable["sin(100 z)"][1] < 0.6  # defined, non-zero, but a coin toss
+
+fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
+fine = [-3 + 6 * i / 3000 for i in range(3001)]
+for ax, name, scale in zip(axes, ["max(0, z - 100)", "1_{z>0}", "sin(100 z)"], (1, 1, 100)):
+    g = candidates[name][0]
+    ax.plot(fine, [g(z) for z in fine], color="tab:blue", label="g(z)")
+    ax.plot(fine, [(g(z + h) - g(z - h)) / (2 * h) / scale if abs(z) > 2 * h else math.nan for z in fine],
+            color="tab:red", linestyle="--", label="g'(z) (central differences)" + (f" / {scale}" if scale > 1 else ""))
+    ax.set_title(f"g(z) = {name}")
+    ax.set_xlabel("z")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left")
+axes[0].set_ylim(-0.5, 1.5)
+axes[1].set_ylim(-0.5, 1.5)
+axes[2].set_xlim(-0.2, 0.2)
+axes[2].set_ylim(-1.6, 2.2)
+axes[2].set_title("g(z) = sin(100 z), zoomed to [-0.2, 0.2]")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# max(0, z − 100) is a ReLU that never switches on for realistic z: its gradient is 0 everywhere
+# there (criterion 2). The step 1_{z>0} has gradient 0 everywhere but 0, where it has none
+# (criteria 1 and 2): the perceptron gets around that by its own rule, not by backprop. sin(100z)
+# has a gradient everywhere, non-zero almost everywhere, but its sign flips every π/100 ≈ 0.03,
+# so the gradient says nothing about g one ordinary step away: a step of 0.05 in its direction
+# increases g only 20 % of the time (criterion 3).
 
 # %% [markdown]
 # ## PReLU: the negative slope is a parameter
@@ -105,14 +174,13 @@ assert (a.grad, z.grad) == (min(0.0, -2.0), -1.0)  # dg/da = min(0, z), dg/dz = 
 # So a PReLU can *learn* to be |z|. A single PReLU neuron g(w·x + b, a), trained on y = |x|,
 # moves its slope from the initial 0.25 to −1:
 
-# %%
+# %% tags=["nbval-check-output"]
 X = [[-2 + 4 * i / 20] for i in range(21)]
 y = [abs(x[0]) for x in X]
 unit = Neuron(1, activation="prelu", seed=0)
 assert unit.slope.data == 0.25
 fit(unit, X, y, loss="mse", epochs=300, lr=0.1, progress=False)
 w, b, slope = (p.data for p in unit.parameters())
-# NBVAL_CHECK_OUTPUT
 print(f"learned w = {w:.2f}, b = {b:.2f}, slope a = {slope:.2f}")
 assert abs(slope + 1) < 0.02 and abs(w - 1) < 0.02 and abs(b) < 0.02
 
@@ -137,6 +205,7 @@ for pieces in (2, 3, 4):
         ax.plot([x[0] for x in X], [o.data for o in outputs], label=f"maxout, {pieces} pieces (mse {losses[pieces]:.3f})")
 ax.set_xlabel("x")
 ax.set_title("maxout units fit a convex function piece by piece")
+ax.set_ylabel("y")
 ax.legend(fontsize="small")
 ax.grid(True, alpha=0.3)
 plt.show()
@@ -149,7 +218,7 @@ assert losses[2] > losses[3] > losses[4]
 # lecture's remark "L1 loss ⇒ median regression": fit one constant c to the data 1, 2, 3, 4, 100.
 # Minimizing L2 gives the mean, 22; minimizing L1 gives the median, 3, unmoved by the outlier.
 
-# %%
+# %% tags=["nbval-check-output"]
 data = [1.0, 2.0, 3.0, 4.0, 100.0]
 assert mse([2.0, 0.0], [1.0, 1.0]).data == 1.0 and mae([3.0, 0.0], [1.0, 1.0]).data == 1.5
 fits = {}
@@ -160,7 +229,6 @@ for loss in (mse, mae):
         loss([c] * len(data), data).backward()
         c.data -= (0.4 if loss is mse else 2.0 / (1 + step)) * c.grad  # L1's subgradient needs shrinking steps
     fits[loss.__name__] = c.data
-# NBVAL_CHECK_OUTPUT
 print(f"L2 fit: c = {fits['mse']:.3f} (mean {sum(data) / len(data):g});  L1 fit: c = {fits['mae']:.3f} (median 3)")
 assert abs(fits["mse"] - 22.0) < 1e-9 and abs(fits["mae"] - 3.0) < 0.01
 
@@ -189,7 +257,7 @@ print("BCE = -[y log σ(z) + (1-y) log(1-σ(z))] = -log σ((2y-1)z), gradient σ
 # Far from 0 the probability form breaks down: σ(−1000) is 0 in floating point, and log 0 is a
 # domain error. The loss itself is perfectly finite (1000), and so is the library's:
 
-# %%
+# %% tags=["nbval-check-output"]
 z = Value(-1000.0)
 try:
     naive = -z.sigmoid().log()
@@ -197,7 +265,6 @@ except ValueError as error:
     message = str(error)
 stable = binary_cross_entropy(z, 1)
 stable.backward()
-# NBVAL_CHECK_OUTPUT
 print("via log(sigmoid(z)):", message)
 print(f"binary_cross_entropy(z = -1000, y = 1) = {stable.data:g}, gradient {z.grad:g}")
 assert stable.data == 1000.0 and z.grad == -1.0
@@ -209,7 +276,7 @@ assert stable.data == 1000.0 and z.grad == -1.0
 # `cross_entropy` shifts the logits by their maximum first (which does not change the result), so
 # exp never overflows. Its gradient is softmax(z) − onehot(i):
 
-# %%
+# %% tags=["nbval-check-output"]
 logits = [Value(2.0), Value(1.0), Value(-1.0)]
 loss = cross_entropy([logits], [0])
 loss.backward()
@@ -218,7 +285,6 @@ softmax = [e / sum(exps) for e in exps]
 assert math.isclose(loss.data, math.log(sum(exps)) - 2.0, rel_tol=1e-14)
 assert all(math.isclose(v.grad, s - (k == 0), rel_tol=1e-12) for k, (v, s) in enumerate(zip(logits, softmax)))
 big = cross_entropy([[1000.0, 0.0, -1000.0]], [1]).data  # exp(1000) would overflow
-# NBVAL_CHECK_OUTPUT
 print(f"softmax(2, 1, -1) = {[round(s, 4) for s in softmax]}, loss for class 0 = {loss.data:.4f}")
 print(f"loss for logits (1000, 0, -1000), class 1 = {big:g}")
 assert big == 1000.0

@@ -32,6 +32,8 @@ from microgradnet import (MLP, SGD, ConvergenceError, Dropout, Neuron, Value, bi
 # Twelve noisy samples of sin x for training, twelve for validation, and a network with far more
 # parameters (321) than data: `MLP(1, [16, 16, 1])` with tanh units. Trained long enough, it
 # fits the noise: the training loss keeps falling while the validation loss turns back up.
+# Given `val_data`, `fit` measures both curves the same way, after each epoch's steps and in eval
+# mode (no dropout), so at every epoch the two numbers are the same weights on two data sets.
 
 # %%
 X, y = make_sine(24, noise=0.3, seed=0)
@@ -48,6 +50,9 @@ def train(l2=0.0, epochs=800, patience=None):
 plain, plain_history = train()
 plot_history(plain_history)
 plt.show()
+with no_grad():  # the last epoch's two numbers, recomputed from the final weights
+    assert math.isclose(plain_history.loss[-1], mse([plain(x) for x in X_train], y_train).data, rel_tol=1e-9)
+    assert math.isclose(plain_history.val_loss[-1], mse([plain(x) for x in X_val], y_val).data, rel_tol=1e-9)
 assert plain_history.val_loss[-1] > 1.5 * min(plain_history.val_loss)  # it overfits
 assert plain_history.loss[-1] < plain_history.loss[plain_history.best_epoch]
 
@@ -72,7 +77,7 @@ assert math.isclose(weight.grad, 2 * 0.01 * 3.0)  # d/dθ λθ² = 2λθ
 # With λ = 0.01 the weights stay smaller and the fit smoother; the validation loss at the end of
 # training is lower than without the penalty:
 
-# %%
+# %% tags=["nbval-check-output"]
 decayed, decayed_history = train(l2=0.01)
 
 
@@ -80,7 +85,6 @@ def norm(model):
     return math.sqrt(sum(p.data**2 for p in model.parameters()))
 
 
-# NBVAL_CHECK_OUTPUT
 for name, (model, history) in {"no penalty": (plain, plain_history), "L2, λ = 0.01": (decayed, decayed_history)}.items():
     print(f"{name:13} train loss {history.loss[-1]:.3f}, validation loss {history.val_loss[-1]:.3f}, "
           f"|θ| = {norm(model):.2f}")
@@ -96,6 +100,8 @@ with no_grad():
 ax.scatter([x[0] for x in X_train], y_train, color="black", s=20, label="training data", zorder=3)
 ax.scatter([x[0] for x in X_val], y_val, color="white", edgecolors="black", s=20, label="validation data", zorder=3)
 ax.set_title("after 800 epochs")
+ax.set_xlabel("x")
+ax.set_ylabel("y, and the fitted f(x)")
 ax.legend(fontsize="small")
 plt.show()
 
@@ -104,19 +110,21 @@ plt.show()
 #
 # R(θ) = Σ_j |θ_j|. Its gradient λ·sign(θ) has the same size for small and large weights, so it
 # pushes unneeded weights all the way to 0 (sparsity), where L2's 2λθ fades out. A linear model
-# with 8 inputs of which only the first two matter, y = 2x₁ − 1.5x₂ + noise:
+# with 8 inputs of which only the first two matter, y = 2x₁ − 1.5x₂ + noise. As in lecture `002`
+# ("θ_j: any model parameter, that is, all weights and biases") and as `fit(..., l2=λ)` does, the
+# penalty covers every parameter, the bias too. (Many libraries exempt biases, since a bias does
+# not make the function wigglier; here the true bias is 0, and the lecture's form is the one shown.)
 
-# %%
+# %% tags=["nbval-check-output"]
 rng = random.Random(0)
 X8 = [[rng.gauss(0.0, 1.0) for _ in range(8)] for _ in range(40)]
 y8 = [2 * x[0] - 1.5 * x[1] + rng.gauss(0.0, 0.1) for x in X8]
 weights = {}
 for name, penalty in (("L1", l1_penalty), ("L2", l2_penalty)):
     unit = Neuron(8, activation="linear", seed=0)
-    fit(unit, X8, y8, loss=lambda outputs, targets: mse(outputs, targets) + 0.1 * penalty(unit.w), epochs=300,
-        lr=0.05, progress=False)
+    fit(unit, X8, y8, loss=lambda outputs, targets: mse(outputs, targets) + 0.1 * penalty(unit.parameters()),
+        epochs=300, lr=0.05, progress=False)
     weights[name] = [w.data for w in unit.w]
-# NBVAL_CHECK_OUTPUT
 for name, ws in weights.items():
     print(f"{name}, λ = 0.1: w = [{', '.join(f'{w:+.3f}' for w in ws)}]")
 largest_unneeded = {name: max(abs(w) for w in ws[2:]) for name, ws in weights.items()}
@@ -136,7 +144,7 @@ assert largest_unneeded["L1"] < 0.01 < largest_unneeded["L2"]
 # bookkeeping during training, so inference needs no change. Numerically, with p = 0.5 and the
 # library's own masks:
 
-# %%
+# %% tags=["nbval-check-output"]
 p = 0.5
 h = [0.3, -1.2, 2.0, 0.7, -0.4]  # some activations
 layer = Dropout(p, seed=0)
@@ -155,7 +163,6 @@ layer.eval()
 test_inverted = [v.data for v in layer(h)]  # inverted dropout at test time: the identity
 test_lecture = [(1 - p) * v for v in h]  # the lecture at test time: scale by 1 - p
 
-# NBVAL_CHECK_OUTPUT
 print("activations h:                        ", h)
 print("inverted: mean over 20000 masks       ", [round(m, 2) for m in inverted_mean])
 print("inverted: at test time (eval)         ", test_inverted)
@@ -173,19 +180,29 @@ assert abs(dropped / (draws * len(h)) - p) < 0.01  # each activation is dropped 
 # exactly what an inverted-dropout network computes whose next-layer weights are the lecture
 # network's multiplied by (1 − p), in training and at test time.
 # In an MLP, `MLP(..., dropout=p)` puts a `Dropout(p)` after every hidden layer; `fit` trains in
-# training mode and evaluates in eval mode.
-#
+# training mode (a new mask for every sample) and measures both curves in eval mode. On the
+# overfitting problem, with p = 0.2 (a graph per step: a tape would replay one mask, so no
+# `compile`):
+
+# %% tags=["nbval-check-output"]
+dropped_model = MLP(1, [16, 16, 1], activation="tanh", dropout=0.2, seed=0)
+dropped_history = fit(dropped_model, X_train, y_train, loss="mse", epochs=800, lr=0.05, val_data=(X_val, y_val),
+                      progress=False)
+print(f"after 800 epochs: validation loss {dropped_history.val_loss[-1]:.3f} with dropout 0.2, "
+      f"{plain_history.val_loss[-1]:.3f} without")
+assert dropped_history.val_loss[-1] < 0.8 * plain_history.val_loss[-1]
+
+# %% [markdown]
 # ## Early stopping on a validation split
 #
 # "Split off validation set and stop training when validation error increases":
 # `fit(..., val_data=..., patience=k)` stops after k epochs without a new lowest validation loss
 # and restores the weights of the best epoch (the dotted line).
 
-# %%
+# %% tags=["nbval-check-output"]
 early, early_history = train(patience=100)
 plot_history(early_history)
 plt.show()
-# NBVAL_CHECK_OUTPUT
 print(f"best epoch {early_history.best_epoch + 1}, stopped after epoch {early_history.stopped_epoch + 1}")
 
 # %%
@@ -202,7 +219,7 @@ assert restored < 0.6 * plain_history.val_loss[-1]
 # L(θ_i) − L(θ_(i+1)) < ε; otherwise raise "Not converged in i_max iterations".
 # `gradient_descent(loss_fn, params, lr, max_steps, tol)` is that loop, on a least-squares line fit:
 
-# %%
+# %% tags=["nbval-check-output"]
 line_x = [i / 10 for i in range(11)]
 line_y = [3 * x - 1 for x in line_x]
 slope, intercept = Value(0.0, label="slope"), Value(0.0, label="intercept")
@@ -213,17 +230,29 @@ def line_loss():
 
 
 losses = gradient_descent(line_loss, [slope, intercept], lr=0.5, max_steps=10_000, tol=1e-12)
-# NBVAL_CHECK_OUTPUT
 print(f"converged after {len(losses) - 1} steps: slope {slope.data:.4f}, intercept {intercept.data:.4f}")
 assert abs(slope.data - 3) < 1e-4 and abs(intercept.data + 1) < 1e-4
 
-# %%
+# %% [markdown]
+# The stopping test L(θ_i) − L(θ_(i+1)) < ε is also true when the loss *rises*: the difference is
+# then negative. So the algorithm stops, without an exception, after a step that made things worse,
+# as with a learning rate too large for this problem (η = 1.5: each step overshoots):
+
+# %% tags=["nbval-check-output"]
+slope.data, intercept.data = 0.0, 0.0
+risen = gradient_descent(line_loss, [slope, intercept], lr=1.5, max_steps=10_000, tol=1e-12)
+print(f"stopped after {len(risen) - 1} step(s): loss {risen[0]:.3f} -> {risen[-1]:.3f}")
+assert len(risen) >= 2 and risen[-1] > risen[-2]  # the last step raised the loss, and that stopped the loop
+
+# %% [markdown]
+# And when i_max steps pass without the test firing, it raises:
+
+# %% tags=["nbval-check-output"]
 slope.data, intercept.data = 0.0, 0.0
 try:
     gradient_descent(line_loss, [slope, intercept], lr=0.5, max_steps=20, tol=1e-12)
 except ConvergenceError as error:
     message = str(error)
-# NBVAL_CHECK_OUTPUT
 print(message)
 assert "did not converge after 20 steps" in message
 
@@ -294,7 +323,7 @@ assert math.isclose(theta.data, 0.72)
 # at θ = 2, plain gradient descent stops in the local minimum near θ = 1.13; with momentum the
 # ball rolls through it into the global minimum near θ = −1.30.
 
-# %%
+# %% tags=["nbval-check-output"]
 def double_well(t):
     return t**4 - 3 * t**2 + t
 
@@ -326,6 +355,5 @@ right.set_ylabel("θ")
 right.legend(fontsize="small")
 fig.suptitle("L(θ) = θ⁴ − 3θ² + θ from θ = 2, η = 0.01")
 plt.show()
-# NBVAL_CHECK_OUTPUT
 print(f"gradient descent ends at θ = {paths[0.0][-1]:.2f}, momentum 0.9 at θ = {paths[0.9][-1]:.2f}")
 assert abs(paths[0.0][-1] - 1.13) < 0.01 and abs(paths[0.9][-1] + 1.30) < 0.01

@@ -176,7 +176,7 @@ def seven_unit() -> GraphExample:
     net = _seven_unit_forward(leaves["x1"], leaves["x2"], weights)
     z7, t = net.nodes["z7"], leaves["t"]
     margin = _labelled(-_labelled(z7 * t, "z7·t"), "-z7·t")
-    error = _labelled(engine.max([Value(0.0, label="0"), margin]), "E")
+    error = _labelled(engine.max([margin, Value(0.0, label="0")]), "E")  # -z7·t first: a tie is a mistake
     delta7 = -t.data if margin.data > 0 else 0.0
     checks = _seven_unit_checks(net, delta7, "I(-z7·t > 0)·(-t)", "E")
     return GraphExample("E = max(0, -z7·t), z7 = a5·w57 + a6·w67, ..., a_k = g(z_k)", error, leaves, checks)

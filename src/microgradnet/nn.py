@@ -459,11 +459,16 @@ class MLP(Module):
 
 
 class Perceptron(Module):
-    """Rosenblatt's perceptron (lectures 000, 004): z = b + w.x, prediction sign(z) in {-1, +1}.
+    """Rosenblatt's perceptron (lectures 000, 004): z = b + w.x, prediction sign(z) in {-1, 0, +1}.
 
     Learning: on a mistake, w <- w + lr*t*x and b <- b + lr*t. This is SGD on
     E_k = max(-z*t, 0) (see ``loss``). Weights start at 0; ``seed`` orders the samples when
     ``fit(shuffle=True)``.
+
+    One convention at the boundary z = 0, shared by ``predict``, ``update`` and ``loss``: the
+    point gets no class (sign(0) = 0), which is wrong for either target, so z*t <= 0 is a
+    mistake and the gradient of E_k there is the mistake's, -t*x: the indicator is
+    1(-z*t >= 0). (The slide's strict 1(-z*t > 0) would never leave w = 0, where every z is 0.)
     """
 
     CONFIG = ("nin",)
@@ -488,14 +493,15 @@ class Perceptron(Module):
         return [*self.w, self.b]
 
     def predict(self, x: Inputs) -> int:
-        """sign(z): +1 if z >= 0 else -1."""
+        """sign(z): +1 if z > 0, -1 if z < 0, and 0 on the boundary z = 0 (a mistake for either target)."""
         with no_grad():
-            return 1 if self(x).data >= 0 else -1
+            z = self(x).data
+        return (z > 0) - (z < 0)
 
     def update(self, x: Inputs, t: float, lr: float = 1.0) -> bool:
         """One step of Rosenblatt's rule on sample (x, t); returns whether the weights changed.
 
-        A point on the boundary (z = 0) counts as a mistake, so learning can start from w = 0.
+        A mistake is predict(x) != t, i.e. z*t <= 0: a point on the boundary counts, so learning starts from w = 0.
         """
         inputs = _as_inputs(x, self.nin, "Perceptron.update")
         t = _check_target(t, "Perceptron.update")
@@ -512,8 +518,9 @@ class Perceptron(Module):
     def loss(self, x: Inputs, t: float) -> Value:
         """E_k = max(-z*t, 0), whose SGD step with learning rate lr is exactly ``update(x, t, lr)``.
 
-        At z = 0 the engine's ``max`` sends the gradient to its first input, -z*t, so even the
-        boundary case matches the rule.
+        The order of the arguments is the convention at z = 0: the engine's ``max`` sends a tie's
+        gradient to its first input, here -z*t, so the boundary is a mistake, as in ``predict``.
+        (``max(0, -z*t)`` would send it to the constant and give no step there.)
         """
         z = self(x)
         return max_value([z * -_check_target(t, "Perceptron.loss"), 0.0])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from .engine import Value
 from .engine import max as value_max
@@ -41,7 +41,8 @@ def plot_decision_boundary(
 
     The grid is ``resolution`` x ``resolution`` points over the data's range plus a margin, evaluated in eval
     mode without a graph. A one-output model's regions are filled from its continuous score, so the boundary
-    is the smooth contour score = 0 (drawn as a thin black line); several outputs fill the argmax regions.
+    is the smooth contour score = 0 (drawn as a thin black line); with several outputs each class fills the
+    region where its score beats every other, bounded by the contours where two scores tie (the argmax).
     """
     if len(X) == 0 or any(len(x) != 2 for x in X):  # len, not truth: X may be a NumPy array, as fit allows
         raise ValueError("plot_decision_boundary: expected 2-D points (a non-empty list of [x1, x2])")
@@ -70,8 +71,16 @@ def plot_decision_boundary(
         ax.contourf(grid1, grid2, rows, levels=[low - 1.0, 0.0, high + 1.0], colors=colors[:2], alpha=0.3)
         if low < 0.0 < high:
             ax.contour(grid1, grid2, rows, levels=[0.0], colors="black", linewidths=0.8)
-    else:
-        ax.contourf(grid1, grid2, rows, levels=[c - 0.5 for c in range(k + 1)], colors=colors, alpha=0.3)
+    else:  # per class its margin over the best other score: contouring integer labels would draw a false
+        # band of class 1 wherever classes 0 and 2 meet, where the interpolated label passes through 1
+        several = cast("list[list[float]]", outputs)
+        for c in range(len(several[0])):
+            margins = [o[c] - max(v for j, v in enumerate(o) if j != c) for o in several]
+            field_c = [margins[j * resolution:(j + 1) * resolution] for j in range(resolution)]
+            top = max([m for m in margins if math.isfinite(m)] + [0.0]) + 1.0
+            if top > 1.0:
+                ax.contourf(grid1, grid2, field_c, levels=[0.0, top], colors=[colors[c]], alpha=0.3)
+                ax.contour(grid1, grid2, field_c, levels=[0.0], colors="black", linewidths=0.8)
     for label in sorted(set(y)):
         members = [x for x, t in zip(X, y) if t == label]
         ax.scatter([m[0] for m in members], [m[1] for m in members], color=colors[true_class(label, one_output)],

@@ -44,8 +44,11 @@ class Model(Protocol):
 class History:
     """Per-epoch metrics of a ``fit`` run, by attribute (``h.loss``) or key (``h["loss"]``).
 
-    ``loss`` is the mean data loss over the epoch's batches (without the l2 term), ``accuracy`` that of
-    the same forward passes; ``val_*`` are measured after the epoch. ``best_epoch`` (0-based) has the
+    ``val_*`` are measured after the epoch's steps, in eval mode; with validation data ``loss`` and
+    ``accuracy`` are measured the same way on the training data (same weights, so the two curves compare).
+    Without it, ``loss`` is the mean data loss over the epoch's batches, each taken before its own step
+    (without the l2 term; full-batch: the loss at the epoch's starting weights), ``accuracy`` that of the
+    same forward passes, at no extra cost. ``best_epoch`` (0-based) has the
     lowest ``val_loss``, or the lowest ``loss`` without validation data; ``stopped_epoch`` is where
     early stopping ended the run (None if it ran every epoch).
     """
@@ -300,6 +303,8 @@ def fit(
             ``loss(outputs, targets) -> Value``.
         optimizer: defaults to ``SGD(model.parameters(), lr)`` with ``lr`` (default 0.1).
         batch_size: None for full-batch steps; else minibatches, reshuffled each epoch from ``seed``.
+        val_data: ``(X_val, y_val)``, measured after each epoch in eval mode; ``loss`` is then measured
+            the same way on ``(X, y)`` (one more forward pass per epoch), so the two curves compare.
         patience: stop after this many epochs without a lower ``val_loss`` (needs ``val_data``),
             then restore the weights of the best epoch.
         l2: adds ``l2 * l2_penalty(model.parameters())`` to each batch's loss.
@@ -333,6 +338,16 @@ def fit(
         data_loss = loss_fn(outputs, batch_targets)
         return [data_loss + l2 * l2_penalty(params) if l2 else data_loss, data_loss]
 
+    def measure(rows: list, labels: list, encoded: list) -> tuple[float, float]:
+        """The mean data loss and the accuracy (classification) at the current weights, in eval mode."""
+        if compiled is not None:  # compile refuses dropout, so the tape's forward is the eval-mode loss
+            data_loss = compiled.forward(rows, encoded)[1]
+            return data_loss, _correct(compiled.outputs, labels) / len(labels) if classification else math.nan
+        metrics = evaluate(model, rows, labels, loss)
+        return metrics["loss"], metrics.get("accuracy", math.nan)
+
+    if val_data is not None:
+        val_targets = _loss_targets(spec, list(y_val))
     model.train()
     compiled = None
     if compile:
@@ -370,14 +385,19 @@ def fit(
             total_loss += data_loss * len(batch)
             if classification:
                 correct += _correct(outputs, [y[i] for i in batch])
-        history.loss.append(total_loss / len(X))
-        if classification:
-            history.accuracy.append(correct / len(X))
-        if val_data is not None:
-            metrics = evaluate(model, X_val, y_val, loss)
-            history.val_loss.append(metrics["loss"])
+        if val_data is not None:  # the training data measured as val_data is: same weights, eval mode
+            total, accuracy = measure(X, y, targets)
+            history.loss.append(total)
             if classification:
-                history.val_accuracy.append(metrics["accuracy"])
+                history.accuracy.append(accuracy)
+            total, accuracy = measure(X_val, y_val, val_targets)
+            history.val_loss.append(total)
+            if classification:
+                history.val_accuracy.append(accuracy)
+        else:
+            history.loss.append(total_loss / len(X))
+            if classification:
+                history.accuracy.append(correct / len(X))
         bar.set_postfix({name: round(history[name][-1], 4) for name in history.keys()}, refresh=False)
         if patience is not None:
             if history.val_loss[-1] < best_val:
