@@ -171,6 +171,8 @@ def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: st
 </div>
 <div id="p-caption" class="caption" aria-live="polite">{html.escape(data["frames"][0]["caption"])}</div>
 <section class="practice" aria-label="practice">
+<div class="practice-grid">
+<div>
 <div id="p-question" class="question"></div>
 <form id="p-form"><label for="p-answer" id="p-prompt"></label>
 <input type="text" id="p-answer" autocomplete="off" spellcheck="false" placeholder="a number">
@@ -178,8 +180,10 @@ def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: st
 <button type="button" id="p-hint">Hint</button>
 <button type="button" id="p-stop">Stop</button></form>
 <div id="p-score" class="score" aria-live="polite"></div>
-<button type="button" id="p-again">Start again</button>
+<button type="button" id="p-again" hidden>Start again</button>
+</div>
 <ul id="p-feedback" class="feedback" aria-live="polite"></ul>
+</div>
 </section>
 <div class="layout">
 <div class="graph">{_drawing(root)}</div>

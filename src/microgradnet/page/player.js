@@ -101,7 +101,8 @@
     });
     box.appendChild(facts);
     if (node.locals.length) {
-      box.appendChild(make("div", "", "local gradients:"));
+      var locals = make("div");
+      locals.appendChild(make("div", "", "local gradients:"));
       var list = make("ul");
       node.locals.forEach(function (local) {
         var item = make("li");
@@ -110,7 +111,8 @@
         item.appendChild(make("div", "rule", local.rule));
         list.appendChild(item);
       });
-      box.appendChild(list);
+      locals.appendChild(list);
+      box.appendChild(locals);
     }
   }
 
@@ -191,6 +193,7 @@
   function ask() {
     var question = current();
     var form = el("p-form");
+    el("p-again").hidden = question !== null;
     if (question === null) {
       form.hidden = true;
       el("p-score").textContent = score();
@@ -200,7 +203,7 @@
       return;
     }
     form.hidden = false;
-    el("p-score").textContent = done.length ? score() : "";
+    el("p-score").textContent = done.length ? "score: " + score() : "";
     el("p-question").textContent = question.header;
     el("p-prompt").textContent = question.prompt;
     paint(frames[question.before], frames[question.frame]);
