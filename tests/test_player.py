@@ -21,7 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from microgradnet import Value, save_html, trace_backward, trace_forward
 from microgradnet.examples import neuron
 from microgradnet.player import Player, player_html
-from microgradnet.trace import fmt, node_title
+from microgradnet.trace import fmt, node_title, reading_order
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -57,13 +57,20 @@ def text(browser: WebDriver, element_id: str) -> str:
     return browser.find_element(By.ID, element_id).text
 
 
+def caption(browser: WebDriver) -> str:
+    """The caption's step line, without the frame's "backward step 3/13:" (the slider's label says it too)."""
+    where, _, line = text(browser, "p-caption").partition(": ")
+    assert where == text(browser, "p-where").replace("backward", "backward step").replace("forward", "forward step")
+    return line
+
+
 def press(browser: WebDriver, key: str) -> None:
     browser.find_element(By.TAG_NAME, "body").send_keys(key)
 
 
 def lit_nodes(browser: WebDriver) -> list[str]:
     """The names of the graph's highlighted value boxes (their aria-labels)."""
-    return [e.get_attribute("aria-label").split(":")[0] for e in browser.find_elements(By.CSS_SELECTOR, "g.node.lit[aria-label]")]
+    return [e.get_attribute("aria-label").split(":")[0] for e in browser.find_elements(By.CSS_SELECTOR, "g.lit[aria-label]")]
 
 
 def details(browser: WebDriver) -> dict[str, str]:
@@ -76,32 +83,36 @@ def details(browser: WebDriver) -> dict[str, str]:
 def test_stepping_shows_the_traces_numbers(browser: WebDriver, neuron_page: Path) -> None:
     root = neuron().root
     forward, backward = trace_forward(root), trace_backward(root)  # backward leaves root's final grads
+    order = reading_order(root)
     open_page(browser, neuron_page)
-    assert text(browser, "p-caption") == "w0 = 2.00" and text(browser, "p-where") == "forward 1/13"
+    assert caption(browser) == "w0 = 2.00" and text(browser, "p-where") == "forward 1/13"
     for i, step in enumerate(forward[1:], 2):
         press(browser, Keys.ARROW_RIGHT)
-        assert text(browser, "p-caption") == str(step) and text(browser, "p-where") == f"forward {i}/13"
+        assert text(browser, "p-where") == f"forward {i}/13" and caption(browser) == str(step)
         assert lit_nodes(browser) == [node_title(step.node)]
     for i, step in enumerate(backward, 1):
         press(browser, Keys.ARROW_RIGHT)
         assert text(browser, "p-where") == f"backward {i}/13"
-        assert text(browser, "p-caption") == str(step)
+        assert caption(browser).startswith(str(step))  # and a note when the shown product is not the exact value
         assert lit_nodes(browser) == [node_title(step.node)]
         shown = details(browser)
         assert shown["title"] == node_title(step.node) and shown["data"] == fmt(step.node.data)
         assert shown["grad"] == fmt(step.node.grad)
-    assert text(browser, "p-caption") == "w2: receives 0.20 (leaf)"  # the slide's last number
+        node = f"v{order.index(step.node)}"  # the frame model's ids (frames.py): v{i}-in{k}-grad on input k's wire
+        sent = [browser.find_element(By.ID, f"{node}-in{k}-grad").text for k in range(len(step.inputs))]
+        assert sent == [fmt(d) for d in step.downstream]
+    assert caption(browser) == "w2: receives 0.20 (leaf)"  # the slide's last number
     press(browser, Keys.ARROW_RIGHT)  # past the end: stays
     assert text(browser, "p-where") == "backward 13/13"
     press(browser, Keys.ARROW_LEFT)
-    assert text(browser, "p-caption") == str(backward[-2]) and lit_nodes(browser) == ["x1"]
+    assert caption(browser) == str(backward[-2]) and lit_nodes(browser) == ["x1"]
     press(browser, Keys.HOME)
     assert text(browser, "p-where") == "forward 1/13" and browser.find_element(By.ID, "p-prev").get_attribute("disabled")
     press(browser, Keys.END)
     assert text(browser, "p-where") == "backward 13/13"
     browser.find_element(By.ID, "p-home").click()
     browser.find_element(By.ID, "p-next").click()
-    assert text(browser, "p-caption") == "x0 = -1.00"
+    assert caption(browser) == "x0 = -1.00"
     assert browser.get_log("browser") == []
 
 
@@ -110,7 +121,7 @@ def test_the_slider_and_the_sign_of_the_exp_step(browser: WebDriver, neuron_page
     browser.execute_script("var s = document.getElementById('p-step'); s.value = '15';"
                            "s.dispatchEvent(new Event('input'));")
     assert text(browser, "p-where") == "backward 3/13"
-    assert text(browser, "p-caption") == "exp(-z) (exp): upstream -0.53 × local 0.37 = -0.20 → -z"
+    assert caption(browser) == "exp(-z) (exp): upstream -0.53 × local 0.37 = -0.20 → -z"
 
 
 def test_hide_gradients(browser: WebDriver, neuron_page: Path) -> None:
@@ -121,18 +132,18 @@ def test_hide_gradients(browser: WebDriver, neuron_page: Path) -> None:
     assert details(browser)["grad"] == "-0.39"
     browser.find_element(By.ID, "p-hide").click()
     assert browser.find_element(By.ID, "p-hide").get_attribute("aria-pressed") == "true"
-    assert text(browser, "p-caption") == "w1: receives ?" and details(browser)["grad"] == "hidden"
+    assert caption(browser) == "w1: receives ?" and details(browser)["grad"] == "hidden"
     for element in browser.find_elements(By.CSS_SELECTOR, "svg .grad"):
         assert not element.is_displayed()
     press(browser, Keys.ARROW_LEFT)
-    assert text(browser, "p-caption") == "w1·x1 (*): upstream ? × local (-2.00, -3.00) = ? → (w1, x1)"
+    assert caption(browser) == "w1·x1 (*): upstream ? × local (-2.00, -3.00) = ? → (w1, x1)"
     press(browser, "g")  # the key toggles it back
-    assert text(browser, "p-caption") == "w1·x1 (*): upstream 0.20 × local (-2.00, -3.00) = (-0.40, -0.60) → (w1, x1)"
+    assert caption(browser).startswith("w1·x1 (*): upstream 0.20 × local (-2.00, -3.00) = (-0.40, -0.60) → (w1, x1)")
 
 
 def test_keyboard_only_node_details(browser: WebDriver, neuron_page: Path) -> None:
     open_page(browser, neuron_page)
-    nodes = browser.find_elements(By.CSS_SELECTOR, "g.node[tabindex='0']")
+    nodes = browser.find_elements(By.CSS_SELECTOR, "g[tabindex='0']")
     assert len(nodes) == 13  # every Value can be reached with Tab
     target = next(n for n in nodes if n.get_attribute("aria-label").startswith("exp(-z) (exp)"))
     browser.execute_script("arguments[0].focus()", target)
@@ -191,7 +202,7 @@ def test_no_request_leaves_the_page(browser: WebDriver, neuron_page: Path) -> No
     open_page(browser, neuron_page)
     for key in (Keys.ARROW_RIGHT, Keys.END, Keys.ARROW_LEFT, "g"):
         press(browser, key)
-    browser.find_element(By.CSS_SELECTOR, "g.node[tabindex='0']").click()
+    browser.find_element(By.CSS_SELECTOR, "g[tabindex='0']").click()
     browser.find_element(By.ID, "p-practice").click()
     answer(browser, "1")
     browser.find_element(By.ID, "p-hint").click()

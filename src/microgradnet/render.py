@@ -20,7 +20,8 @@ from .trace import trace_backward, trace_forward
 
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz) "
                 "or pip install 'microgradnet[render]'")
-PURE_FORMATS = frozenset({"svg", "png", "jpeg", "jpg", "dot", "xdot", "canon", "json", "plain", "plain-ext"})
+PURE_FORMATS = frozenset({"canon", "dot", "dot_json", "gv", "jpe", "jpeg", "jpg", "json", "json0", "plain", "plain-ext",
+                          "png", "svg", "xdot", "xdot1.2", "xdot1.4", "xdot_json"})  # graphviz-pure -T? (0.2.2)
 
 
 class NoRenderer(RuntimeError):
@@ -68,8 +69,8 @@ def _graphviz_pure() -> str | None:
     return None
 
 
-def render(source: str, fmt: str) -> bytes:
-    """DOT ``source`` laid out in format ``fmt`` by the first renderer that writes it.
+def render(source: str, fmt: str, engine: str = "dot") -> bytes:
+    """DOT ``source`` laid out by ``engine`` (dot, neato, ...) in format ``fmt`` by the first renderer that writes it.
 
     Raises NoRenderer when none can (none installed, none writes ``fmt``, or no processes, as in
     Pyodide) and RenderError when the renderer rejects the graph.
@@ -80,7 +81,7 @@ def render(source: str, fmt: str) -> bytes:
             tried.append(f"{renderer.name} does not write {fmt}")
             continue
         try:
-            done = subprocess.run([renderer.path, f"-T{fmt}"], input=source.encode("utf-8"),
+            done = subprocess.run([renderer.path, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
                                   capture_output=True, check=False)
         except OSError as err:  # not startable here: Pyodide's "emscripten does not support processes"
             tried.append(f"{renderer.name} cannot run here ({err.strerror or err})")

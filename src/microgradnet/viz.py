@@ -356,14 +356,15 @@ def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
         graph = graph.copy()
         graph.graph_attr["dpi"] = "150"
-    return render(graph.source, fmt)
+    return run_graphviz(graph.source, fmt)
 
 
 def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
-    """DOT ``source`` laid out and rendered by Graphviz as ``fmt``: the one place pictures call Graphviz."""
-    import graphviz
+    """DOT ``source`` laid out and rendered by Graphviz as ``fmt``: the one place pictures call Graphviz.
 
-    return graphviz.Source(source, engine=engine).pipe(format=fmt)
+    ``render`` picks the program (system ``dot``, else graphviz-pure) and raises NoRenderer without one.
+    """
+    return render(source, fmt, engine)
 
 
 def _write(path: Path, content: bytes) -> Path:
