@@ -98,8 +98,8 @@ def test_stepping_shows_the_traces_numbers(browser: WebDriver, neuron_page: Path
         shown = details(browser)
         assert shown["title"] == node_title(step.node) and shown["data"] == fmt(step.node.data)
         assert shown["grad"] == fmt(step.node.grad)
-        node = f"v{order.index(step.node)}"  # the frame model's ids (frames.py): v{i}-in{k}-grad on input k's wire
-        sent = [browser.find_element(By.ID, f"{node}-in{k}-grad").text for k in range(len(step.inputs))]
+        # what was sent appears at once under each input's wire (frames.py's id v{i}-grad; one consumer each here)
+        sent = [browser.find_element(By.ID, f"v{order.index(inp)}-grad").text for inp in step.inputs]
         assert sent == [fmt(d) for d in step.downstream]
     assert caption(browser) == "w2: receives 0.20 (leaf)"  # the slide's last number
     press(browser, Keys.ARROW_RIGHT)  # past the end: stays
