@@ -69,7 +69,7 @@ def _hidden(step: Step, digits: int) -> str:
 
 
 def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str = "steps",
-              style: str = "slide") -> dict[str, Any]:
+              style: str = "slide", ask: str = "downstream") -> dict[str, Any]:
     """What the page shows, as JSON-ready data: the frame model, each node's numbers, the practice questions.
 
     Every text is as microgradnet prints it (``frames``, ``trace``, ``practice``); leaves ``.grad`` as it was.
@@ -118,15 +118,15 @@ def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str 
     return {"title": f"Backpropagation through {node_name(root, digits)} = {fmt(root.data, digits)}",
             "mode": mode, "start": first_backward if mode == "practice" else 0, "frames": frames, "nodes": nodes,
             "gradIds": grad_ids, "svg": _drawing(model, root),
-            "practice": _practice_data(root, tolerance, frame_of) if root.inputs else None}
+            "practice": _practice_data(root, ask, tolerance, frame_of) if root.inputs else None}
 
 
-def _practice_data(root: Value, tolerance: float, frame_of: dict[Value, int]) -> dict[str, Any]:
-    """The questions of ``practice(root)`` with their answers as numbers, for the page to compare against."""
-    qs = questions(root, "downstream", tolerance)
+def _practice_data(root: Value, ask: str, tolerance: float, frame_of: dict[Value, int]) -> dict[str, Any]:
+    """The questions of ``practice(root, ask)`` with their answers as numbers, for the page to compare against."""
+    qs = questions(root, ask, tolerance)
     steps, answers = qs[-1].step_number, len(qs)
-    intro = (f"Backward pass of {node_name(root)} = {fmt(root.data, qs[0].digits)}: {steps} steps, "
-             f"{answers} downstream gradients to find, to {qs[0].digits} decimals.")
+    intro = (f"Backward pass of {node_name(root)} = {fmt(root.data, qs[0].digits)}: {steps} step{'s' * (steps > 1)}, "
+             f"{answers} {ask} gradient{'s' * (answers > 1)} to find, to {qs[0].digits} decimals.")
     return {"intro": intro, "tolerance": tolerance, "questions": [
         {"id": q.id, "header": q.header(), "prompt": q.prompt().strip(), "expected": q.expected, "shown": q.shown,
          "hint": q.hint(), "explain": q.explain(), "frame": frame_of[q.node], "before": frame_of[q.node] - 1,
@@ -144,9 +144,9 @@ def mistakes(question: Question, tolerance: float) -> list[dict[str, Any]]:
 
 
 def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str = "steps",
-                style: str = "slide") -> str:
+                style: str = "slide", ask: str = "downstream") -> str:
     """The player page of ``root``'s graph as one HTML document: CSS, script, SVG and data inline."""
-    data = page_data(root, digits, tolerance, mode, style)
+    data = page_data(root, digits, tolerance, mode, style, ask)
     drawing = data.pop("svg")
     script = _asset("player.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
@@ -215,13 +215,13 @@ def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: st
 
 
 def save_html(root: Value, path: str | Path, digits: int = 2, tolerance: float = 0.005, mode: str = "steps",
-              style: str = "slide") -> Path:
+              style: str = "slide", ask: str = "downstream") -> Path:
     """Write the player page of ``root``'s graph to ``path`` (one offline file); returns the path.
 
     ``mode="practice"`` opens the page in practice mode. The path is checked before any work.
     """
     check_output(path, "save_html")
-    return write_atomic(path, player_html(root, digits, tolerance, mode, style), "save_html")
+    return write_atomic(path, player_html(root, digits, tolerance, mode, style, ask), "save_html")
 
 
 @dataclass
@@ -233,12 +233,13 @@ class Player:
     digits: int = 2
     tolerance: float = 0.005
     style: str = "slide"
+    ask: str = "downstream"
 
     def __repr__(self) -> str:
         return f"<Player of {node_name(self.root)}: {len(topological_order(self.root))} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        page = player_html(self.root, self.digits, self.tolerance, self.mode, self.style)
+        page = player_html(self.root, self.digits, self.tolerance, self.mode, self.style, self.ask)
         frame = (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
                  f'title="backprop player" style="width:100%;height:{self.height()}px;border:1px solid #ccc"></iframe>')
         return {"text/html": frame, "text/plain": trace_text(self.root)}
