@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from selenium import webdriver
@@ -258,7 +258,7 @@ def test_page_budget_and_notebook_display() -> None:
 def test_practice_needs_an_op(tmp_path: Path) -> None:
     leaf = Value(2.0, label="x")
     page = save_html(leaf, tmp_path / "leaf.html")
-    data = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', page.read_text(), re.S)
+    data = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', page.read_text(), re.DOTALL)
     assert data is not None and json.loads(data[1])["practice"] is None
 
 

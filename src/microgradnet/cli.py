@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--out", metavar="DIR", help="write the graph (or the plots) into DIR")
     example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    example.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     example.set_defaults(run=_example)
 
     graph = commands.add_parser(
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE_STEM", help="write the graph as FILE_STEM.svg and FILE_STEM.png")
     graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    graph.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     graph.set_defaults(run=_graph)
 
     train = commands.add_parser(
@@ -184,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.add_argument("--html", action="store_true",
+                       help="also write NAME.html: the backprop player, opened in practice mode")
     sheet.set_defaults(run=_worksheet)
     return parser
 
@@ -230,6 +234,8 @@ def _one_line(err: Exception) -> str:
     message = " ".join(str(err).split())
     if isinstance(err, OSError) and err.filename is not None:
         message = f"cannot write {err.filename}: {err.strerror or message}"
+    elif isinstance(err, OSError) and err.strerror:  # a message that names the file already: no "[Errno 2]"
+        message = " ".join(err.strerror.split())
     return message
 
 
@@ -261,7 +267,7 @@ def _example(args: argparse.Namespace) -> None:
     from .examples import EXAMPLES, GraphExample
 
     if args.list:
-        if args.name or args.out or args.frames or args.local_grads:
+        if args.name or args.out or args.frames or args.local_grads or args.html:
             raise CliError("example --list takes no NAME or other options")
         width = max(map(len, EXAMPLES))
         print("Lecture examples (microgradnet example NAME):")
@@ -274,10 +280,11 @@ def _example(args: argparse.Namespace) -> None:
         known = ", ".join(EXAMPLES)
         raise CliError(f"unknown example {args.name!r}; known: {known} (see: microgradnet example --list)")
     example = EXAMPLES[args.name]
-    if example.trains and (args.frames or args.local_grads):
-        raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
+    if example.trains and (args.frames or args.local_grads or args.html):
+        raise CliError(f"--frames, --local-grads and --html draw graphs; {args.name!r} trains a network (use --out)")
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    page = _html_file(args.html) if args.html else None
     out = _output_dir(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     built = example.build()
@@ -288,6 +295,8 @@ def _example(args: argparse.Namespace) -> None:
             written.graph(built.root, out / args.name, local_grads=args.local_grads)
         if frames is not None:
             written.frames(built.root, frames, local_grads=args.local_grads)
+        if page is not None:
+            written.page(built.root, page)
     else:
         print(_heading(f"Row {example.row}: {example.title}"))
         print("\n".join(built.summary))
@@ -303,6 +312,7 @@ def _graph(args: argparse.Namespace) -> None:
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
+    page = _html_file(args.html) if args.html else None
     out = _output_stem(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
@@ -318,6 +328,8 @@ def _graph(args: argparse.Namespace) -> None:
         written.graph(root, out, local_grads=args.local_grads)
     if frames is not None:
         written.frames(root, frames, local_grads=args.local_grads)
+    if page is not None:
+        written.page(root, page)
     written.report()
 
 
@@ -390,12 +402,17 @@ def _practice(args: argparse.Namespace) -> int:
 
 def _worksheet(args: argparse.Namespace) -> int:
     """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
-    from .worksheet import worksheet
+    from .player import save_html
+    from .worksheet import sheet_labels, worksheet
 
     root = graph_from_args(args)
+    name = args.name or args.example or "worksheet"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
+        written = worksheet(root, args.out, name, ask=args.ask)
+    if args.html:
+        with sheet_labels(root):  # the page names the nodes as the sheet does
+            written.append(save_html(root, Path(args.out) / f"{name}.html", mode="practice", ask=args.ask))
     print(f"Wrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
@@ -544,6 +561,16 @@ def _output_file(path: str) -> Path:
     return file
 
 
+def _html_file(path: str) -> Path:
+    """``--html FILE`` checked before any work: its directory must exist and be writable (it is not made)."""
+    from .files import check_output
+
+    try:
+        return check_output(path, "--html")
+    except OSError as err:
+        raise CliError(err.strerror or str(err)) from None
+
+
 def _output_stem(path: str) -> Path:
     stem = _output_file(path)
     return stem.with_suffix("") if stem.suffix.lower() in (".svg", ".png", ".dot") else stem
@@ -587,6 +614,12 @@ class Written:
         self.plot(boundary, lambda ax: plot_decision_boundary(run.model, run.X, run.y, ax=ax))
         if run.history is not None:
             self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(run.history, ax=ax))
+
+    def page(self, root: Value, path: Path) -> None:
+        """The backprop player of ``root``'s graph: one offline HTML page."""
+        from .player import save_html
+
+        self.files.append(save_html(root, path))
 
     def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
         """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .engine import Value, backward_walk, topological_order
-from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .files import write_atomic
+from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
 
 if TYPE_CHECKING:
