@@ -19,12 +19,19 @@ HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot program is not installed")
 
 
+# a machine without any Graphviz: no dot on PATH (set by run's path=) and no graphviz-pure (the render extra)
+WITHOUT_GRAPHVIZ_PURE = ("import sys, microgradnet.render as render; render._graphviz_pure = lambda: None; "
+                         "from microgradnet.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def run(cwd: Path, *args: str, path: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, "-m", "microgradnet"]
     if path is not None:
         env["PATH"] = path
+        command = [sys.executable, "-c", WITHOUT_GRAPHVIZ_PURE]
     return subprocess.run(
-        [sys.executable, "-m", "microgradnet", *args], cwd=cwd, env=env, capture_output=True,
+        [*command, *args], cwd=cwd, env=env, capture_output=True,
         encoding="utf-8", timeout=timeout,
     )
 
