@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from microgradnet import Value, save_html, trace_backward, trace_forward
+from microgradnet import Value, practice, save_html, trace_backward, trace_forward
 from microgradnet.examples import neuron
 from microgradnet.player import Player, player_html
 from microgradnet.trace import fmt, node_title, reading_order
@@ -183,6 +183,26 @@ def test_practice_in_the_page(browser: WebDriver, neuron_page: Path) -> None:
     assert text(browser, "p-score") == "score: 1/2 correct"
     browser.find_element(By.ID, "p-stop").click()
     assert text(browser, "p-score") == "1/2 correct (stopped after 2 of 12 questions)"
+
+
+def test_practice_names_the_mistake_as_practice_does(browser: WebDriver, neuron_page: Path) -> None:
+    typed = ["-0.53", "-0.53", "0.37", "-0.20"]  # 3.1: the local gradient alone; 4.1: upstream passed on = sign
+    said: list[str] = []
+    answers = iter([*typed, "q"])
+    practice(neuron().root, input=lambda prompt: next(answers), output=said.append)
+    terminal = [line.strip() for line in said if line.startswith("      ")]  # the mistake lines
+    assert terminal[0] == "that is the local gradient 0.37: you forgot to multiply it by the upstream gradient -0.53"
+    assert terminal[1] == ("that is the upstream gradient -0.20 passed on: multiply it by the local gradient -1.00"
+                           " or sign error: the size is right, the sign is not")
+    open_page(browser, neuron_page)
+    browser.find_element(By.ID, "p-practice").click()
+    for answer_ in typed:
+        answer(browser, answer_)
+    lines = feedback(browser)
+    assert lines[3] == "3.1: 0.37 ✗ not quite: upstream -0.53 × local 0.37 = -0.20" and lines[4] == terminal[0]
+    assert lines[5] == "4.1: -0.20 ✗ not quite: upstream -0.20 × local -1.00 = 0.20" and lines[6] == terminal[1]
+    answer(browser, "0.3")  # 5.1 is 0.20: a wrong number that is no usual mistake gets the working alone
+    assert feedback(browser)[-1] == "5.1: 0.3 ✗ not quite: upstream 0.20 × local 1.00 = 0.20"
 
 
 def test_practice_to_the_end(browser: WebDriver, neuron_page: Path) -> None:

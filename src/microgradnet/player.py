@@ -2,9 +2,10 @@
 
 ``save_html(root, path)`` writes it; ``Player`` shows it in a notebook (an iframe, so it works in
 exported HTML without widget state). The page holds the graph laid out once as SVG, the frames of
-the forward and backward passes as data (captions and numbers from ``trace_forward`` and
-``trace_backward``), every node's numbers, and the practice questions of ``practice.questions``;
-its script only shows, hides and compares them. A Content-Security-Policy meta tag forbids every
+the forward and backward passes as data (the frame model of ``frames``, whose numbers come from
+the trace), every node's numbers, and the practice questions of ``practice.questions`` with the
+numbers of the usual mistakes (``feedback.mistake_table``); its script only shows, hides and
+compares them. A Content-Security-Policy meta tag forbids every
 network request, and the script is allowed by its hash alone.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from .engine import Value, topological_order
 from .files import check_output, write_atomic
-from .practice import Question, questions
+from .practice import questions
 from .render import NoRenderer, trace_text
 from .trace import Step, check_root, fmt, node_name, node_title, reading_order, trace_backward, trace_forward
 
@@ -123,24 +124,18 @@ def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str 
 
 def _practice_data(root: Value, ask: str, tolerance: float, frame_of: dict[Value, int]) -> dict[str, Any]:
     """The questions of ``practice(root, ask)`` with their answers as numbers, for the page to compare against."""
+    from .feedback import mistake_table
+
     qs = questions(root, ask, tolerance)
+    table = mistake_table(qs, tolerance)
     steps, answers = qs[-1].step_number, len(qs)
     intro = (f"Backward pass of {node_name(root)} = {fmt(root.data, qs[0].digits)}: {steps} step{'s' * (steps > 1)}, "
              f"{answers} {ask} gradient{'s' * (answers > 1)} to find, to {qs[0].digits} decimals.")
     return {"intro": intro, "tolerance": tolerance, "questions": [
         {"id": q.id, "header": q.header(), "prompt": q.prompt().strip(), "expected": q.expected, "shown": q.shown,
          "hint": q.hint(), "explain": q.explain(), "frame": frame_of[q.node], "before": frame_of[q.node] - 1,
-         "mistakes": mistakes(q, tolerance)}
+         "mistakes": table[q.id]}
         for q in qs]}
-
-
-def mistakes(question: Question, tolerance: float) -> list[dict[str, Any]]:
-    """The usual wrong answers to ``question`` with what each means, for the page to name the mistake.
-
-    Each entry is ``{"value": number, "text": diagnosis}``; the page only compares numbers with it.
-    No diagnoses are known yet (the feedback module supplies them), so the page explains every wrong answer.
-    """
-    return []
 
 
 def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str = "steps",

@@ -175,6 +175,24 @@
     return given === target || Math.abs(given - target) <= quiz.tolerance * (1 + 1e-9);
   }
 
+  /* The usual mistake a wrong number is (feedback.named in Python): the numbers come with the data. */
+  function named(question, given) {
+    var matched = question.mistakes.filter(function (m) {
+      return Math.abs(given - m.value) <= m.within * (1 + 1e-9);
+    });
+    if (matched.some(function (m) { return m.kind !== "rounding"; })) {
+      matched = matched.filter(function (m) { return m.kind !== "rounding"; });
+    }
+    var kinds = [];
+    matched = matched.filter(function (m) {
+      if (kinds.indexOf(m.kind) >= 0) { return false; }
+      kinds.push(m.kind);
+      return true;
+    });
+    if (!matched.length) { return ""; }
+    return matched.length < 3 ? matched.map(function (m) { return m.message; }).join(" or ") : matched[0].message;
+  }
+
   function current() { return stopped || done.length === quiz.questions.length ? null : quiz.questions[done.length]; }
 
   function score() {
@@ -230,9 +248,9 @@
     if (correct) {
       say(question.id + ": " + typed.trim() + " \u2713 right", "right");
     } else {
-      var mistake = question.mistakes.filter(function (m) { return near(given, m.value); })[0];
-      var why = mistake ? mistake.text + "; " : "not quite: ";
-      say(question.id + ": " + typed.trim() + " \u2717 " + why + question.explain, "wrong");
+      say(question.id + ": " + typed.trim() + " \u2717 not quite: " + question.explain, "wrong");
+      var mistake = named(question, given);
+      if (mistake) { say(mistake, "wrong mistake"); }
     }
     ask();
   }
