@@ -118,7 +118,8 @@ def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str 
     grad_ids = [t for t in model["text_ids"] if t.endswith("-grad")] if model is not None else []
     return {"title": f"Backpropagation through {node_name(root, digits)} = {fmt(root.data, digits)}",
             "mode": mode, "start": first_backward if mode == "practice" else 0, "frames": frames, "nodes": nodes,
-            "gradIds": grad_ids, "svg": _drawing(model, root),
+            "gradIds": grad_ids, "svg": _drawing(model, root), "trace": trace_text(root),
+            "aspect": model["height"] / model["width"] if model is not None else None,
             "practice": _practice_data(root, ask, tolerance, frame_of) if root.inputs else None}
 
 
@@ -141,8 +142,13 @@ def _practice_data(root: Value, ask: str, tolerance: float, frame_of: dict[Value
 def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str = "steps",
                 style: str = "slide", ask: str = "downstream") -> str:
     """The player page of ``root``'s graph as one HTML document: CSS, script, SVG and data inline."""
-    data = page_data(root, digits, tolerance, mode, style, ask)
-    drawing = data.pop("svg")
+    return _page(page_data(root, digits, tolerance, mode, style, ask))
+
+
+def _page(data: dict[str, Any]) -> str:
+    """The HTML document of ``page_data``'s data."""
+    data = dict(data)
+    drawing, trace = data.pop("svg"), data.pop("trace")  # in the page itself, not in its data
     script = _asset("player.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     policy = (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
@@ -198,7 +204,7 @@ def player_html(root: Value, digits: int = 2, tolerance: float = 0.005, mode: st
 <div class="graph">{drawing}</div>
 <aside id="p-details" tabindex="-1" aria-live="polite"></aside>
 </div>
-<noscript><pre>{html.escape(trace_text(root))}</pre></noscript>
+<noscript><pre>{html.escape(trace)}</pre></noscript>
 <p class="keys">Keys: <kbd>&#x2190;</kbd> <kbd>&#x2192;</kbd> step, <kbd>Home</kbd> <kbd>End</kbd>,
 <kbd>g</kbd> hide gradients; <kbd>Tab</kbd> to a node and <kbd>Enter</kbd> shows its numbers.</p>
 </main>
@@ -234,11 +240,15 @@ class Player:
         return f"<Player of {node_name(self.root)}: {len(topological_order(self.root))} nodes>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        page = player_html(self.root, self.digits, self.tolerance, self.mode, self.style, self.ask)
-        frame = (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
-                 f'title="backprop player" style="width:100%;height:{self.height()}px;border:1px solid #ccc"></iframe>')
+        data = page_data(self.root, self.digits, self.tolerance, self.mode, self.style, self.ask)
+        frame = (f'<iframe srcdoc="{html.escape(_page(data), quote=True)}" sandbox="allow-scripts" '
+                 f'title="backprop player" style="width:100%;height:{_height(data)}px;border:1px solid #ccc">'
+                 f'</iframe>')
         return {"text/html": frame, "text/plain": trace_text(self.root)}
 
-    def height(self) -> int:
-        """The iframe's height in pixels: the controls plus the drawing at a typical cell width (900 px)."""
-        return 520 if self.mode == "steps" else 640
+
+def _height(data: dict[str, Any]) -> int:
+    """An iframe height for the page in a notebook cell (about 860 px wide): controls, drawing, the node's numbers."""
+    controls = 230 + (190 if data["mode"] == "practice" else 0) + 190
+    drawing = 860 * data["aspect"] if data["aspect"] is not None else 320
+    return round(min(controls + drawing, 1000))

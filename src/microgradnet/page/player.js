@@ -80,7 +80,7 @@
   function pick(key) {
     picked = key;
     details(key);
-    el("p-details").focus();
+    el("p-details").focus({preventScroll: true});
   }
 
   function details(key) {
