@@ -25,7 +25,14 @@ PURE_FORMATS = frozenset({"canon", "dot", "dot_json", "gv", "jpe", "jpeg", "jpg"
 
 
 class NoRenderer(RuntimeError):
-    """No program that can lay out a graph in the asked format: no ``dot``, or processes not supported."""
+    """No program that can lay out a graph in the asked format: no ``dot``, or processes not supported.
+
+    ``reasons`` says, per renderer found, why it could not (empty when none is installed).
+    """
+
+    def __init__(self, fmt: str, reasons: list[str]) -> None:
+        super().__init__(f"no Graphviz renderer for {fmt}: {'; '.join(reasons) or 'dot was not found'}")
+        self.reasons = reasons
 
 
 class RenderError(RuntimeError):
@@ -91,7 +98,7 @@ def render(source: str, fmt: str, engine: str = "dot") -> bytes:
             first = next((line for line in lines if "rror" in line), lines[0] if lines else f"exit code {done.returncode}")
             raise RenderError(f"{renderer.name} -T{fmt} failed: {first}")
         return done.stdout
-    raise NoRenderer(f"no Graphviz renderer for {fmt}: {'; '.join(tried) or 'dot was not found'}")
+    raise NoRenderer(fmt, tried)
 
 
 def can_render(fmt: str = "svg") -> bool:

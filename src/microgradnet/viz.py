@@ -125,9 +125,10 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     try:
         for fmt in formats:
             written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
-    except NoRenderer:
+    except NoRenderer as err:
         dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
-        warnings.warn(f"Graphviz's dot program was not found, so only {dot_path} was written; to get "
+        why = f" ({'; '.join(err.reasons)})" if err.reasons else ""  # e.g. graphviz-pure does not write pdf
+        warnings.warn(f"Graphviz's dot program was not found{why}, so only {dot_path} was written; to get "
                       f"{', '.join(formats)}, {INSTALL_HINT}; or render it elsewhere: "
                       f"dot -T{formats[0]} {dot_path} -o {base.name}.{formats[0]}", RuntimeWarning, stacklevel=2)
         return [*written, dot_path]
