@@ -180,7 +180,7 @@ def _page(data: dict[str, Any]) -> str:
 <div class="toggles">
 <button type="button" id="p-hide" aria-pressed="false" title="hide gradients (g)">Hide gradients</button>
 <button type="button" id="p-projector" aria-pressed="false">Projector</button>
-<button type="button" id="p-zoom" aria-pressed="false">Actual size</button>
+<button type="button" id="p-zoom" aria-pressed="false">Zoom</button>
 <button type="button" id="p-practice" aria-pressed="false">Practice</button>
 </div>
 </div>

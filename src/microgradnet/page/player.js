@@ -133,9 +133,13 @@
   on("p-step", "input", function () { go(Number(el("p-step").value)); });
   on("p-hide", "click", function () { toggle("p-hide", "hide-grads"); if (!practicing()) { go(at); } });
   on("p-projector", "click", function () { toggle("p-projector", "projector"); });
+  var drawing = graph.querySelector("svg");
+  var naturalWidth = drawing ? parseFloat(drawing.getAttribute("width")) *
+    (/pt$/.test(drawing.getAttribute("width")) ? 4 / 3 : 1) : 0;  /* in px: 1 pt = 4/3 px */
   on("p-zoom", "click", function () {
     var now = !graph.classList.contains("zoomed");
     graph.classList.toggle("zoomed", now);
+    if (drawing) { drawing.style.width = now ? Math.round(0.75 * naturalWidth) + "px" : ""; }
     el("p-zoom").setAttribute("aria-pressed", String(now));
     paint(painted[0], painted[1]);
   });
@@ -287,7 +291,9 @@
     el("p-practice").hidden = true;
   }
 
-  if (window.innerWidth < 760) { el("p-zoom").click(); }  /* a phone: the drawing at its own size, scrolled */
+  /* On a narrow screen (a phone) a drawing fitted to the width would be too small to read: show it
+     large (its numbers about 16 px) and scroll to the current step instead. */
+  if (drawing && graph.clientWidth / naturalWidth < 0.45) { el("p-zoom").click(); }
   go(data.start || 0);
   if (data.mode === "practice" && quiz && quiz.questions.length) { startPractice(); }
 })();
