@@ -141,6 +141,26 @@ def test_hide_gradients(browser: WebDriver, neuron_page: Path) -> None:
     assert caption(browser).startswith("w1·x1 (*): upstream 0.20 × local (-2.00, -3.00) = (-0.40, -0.60) → (w1, x1)")
 
 
+def test_projector_and_print(browser: WebDriver, neuron_page: Path) -> None:
+    open_page(browser, neuron_page)
+
+    def size(element_id: str) -> float:
+        return float(browser.execute_script(
+            "return parseFloat(getComputedStyle(document.getElementById(arguments[0])).fontSize)", element_id))
+
+    normal = size("p-caption")
+    browser.find_element(By.ID, "p-projector").click()
+    assert size("p-caption") >= max(1.5 * normal, 32)  # large type for the back row
+    browser.find_element(By.ID, "p-projector").click()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.ID, "p-next").is_displayed()  # no controls on paper
+        assert browser.find_element(By.ID, "p-caption").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, ".graph svg").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
 def test_keyboard_only_node_details(browser: WebDriver, neuron_page: Path) -> None:
     open_page(browser, neuron_page)
     nodes = browser.find_elements(By.CSS_SELECTOR, "g[tabindex='0']")
