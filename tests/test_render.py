@@ -128,7 +128,7 @@ def test_pyodide_falls_back_without_raising(monkeypatch: pytest.MonkeyPatch, tmp
         paths = viz.save(draw_dot(root), tmp_path / "neuron")
     assert [p.name for p in paths] == ["neuron.dot"] and "dot -Tsvg" in str(caught[0].message)
     page = save_html(root, tmp_path / "neuron.html").read_text(encoding="utf-8")
-    assert "no drawing" in page and "backward step 3/13:  exp(-z) (exp): upstream -0.53" in page
+    assert "No drawing: Graphviz" in page and "backward step 3/13:  exp(-z) (exp): upstream -0.53" in page
 
 
 def test_a_format_graphviz_pure_does_not_write(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

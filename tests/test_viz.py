@@ -308,7 +308,7 @@ def test_without_dot_drawing_falls_back_to_source(monkeypatch: pytest.MonkeyPatc
     assert list(f._repr_mimebundle_()) == ["text/plain"]
     assert "brew install graphviz" in f._repr_mimebundle_()["text/plain"]
     page = show_steps(step_frames(f))._repr_mimebundle_()  # the player still plays: captions, no drawing
-    assert "no drawing" in page["text/html"] and "upstream -0.53 × local 0.37 = -0.20" in page["text/plain"]
+    assert "No drawing: Graphviz" in page["text/html"] and "upstream -0.53 × local 0.37 = -0.20" in page["text/plain"]
 
 
 def test_without_dot_save_writes_the_dot_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

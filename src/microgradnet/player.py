@@ -52,12 +52,12 @@ def _frames(root: Value, digits: int, style: str) -> dict[str, Any]:
     return frames.FrameSet(frames._lay_out(graph, style, "LR", None), states, root).to_json()
 
 
-def _drawing(model: dict[str, Any] | None, root: Value) -> str:
-    """The laid-out SVG to embed, or the trace as text when no renderer could lay the graph out."""
+def _drawing(model: dict[str, Any] | None) -> str:
+    """The laid-out SVG to embed, or a note when no renderer could lay the graph out (the captions carry on)."""
     if model is not None:
         return str(model["svg"])
-    return (f'<pre class="no-drawing">(no drawing: Graphviz\'s dot was not found; every number is in the steps '
-            f'above)\n{html.escape(trace_text(root))}</pre>')
+    return ('<p class="no-drawing">No drawing: Graphviz\'s dot was not found (pip install '
+            '\'microgradnet[render]\' draws without it). Every number is in the steps above.</p>')
 
 
 def _hidden(step: Step, digits: int) -> str:
@@ -118,7 +118,7 @@ def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str 
     grad_ids = [t for t in model["text_ids"] if t.endswith("-grad")] if model is not None else []
     return {"title": f"Backpropagation through {node_name(root, digits)} = {fmt(root.data, digits)}",
             "mode": mode, "start": first_backward if mode == "practice" else 0, "frames": frames, "nodes": nodes,
-            "gradIds": grad_ids, "svg": _drawing(model, root), "trace": trace_text(root),
+            "gradIds": grad_ids, "svg": _drawing(model), "trace": trace_text(root),
             "aspect": model["height"] / model["width"] if model is not None else None,
             "practice": _practice_data(root, ask, tolerance, frame_of) if root.inputs else None}
 
