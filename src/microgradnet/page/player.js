@@ -53,10 +53,15 @@
     lit.forEach(function (id) { var target = el(id); if (target) { target.classList.remove("lit"); } });
     lit = litFrame.lit;
     lit.forEach(function (id) { var target = el(id); if (target) { target.classList.add("lit"); } });
-    if (graph.classList.contains("zoomed") && lit.length) {
-      var target = el(lit[0]);
-      if (target && target.scrollIntoView) { target.scrollIntoView({block: "nearest", inline: "center"}); }
-    }
+    if (graph.classList.contains("zoomed") && lit.length && el(lit[0])) { reveal(el(lit[0])); }
+  }
+
+  /* Scroll the drawing (not the page: the answer box stays in view) so that ``target`` is in its middle. */
+  function reveal(target) {
+    var box = target.getBoundingClientRect();
+    var frame = graph.getBoundingClientRect();
+    graph.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
+    graph.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
   }
 
   function go(index) {
@@ -207,9 +212,9 @@
   }
 
   function say(text, className) {
-    var item = make("li", className || "", text);
-    el("p-feedback").appendChild(item);
-    item.scrollIntoView({block: "nearest"});
+    var list = el("p-feedback");
+    list.appendChild(make("li", className || "", text));
+    list.scrollTop = list.scrollHeight;
   }
 
   function ask() {
