@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import re
 import sys
-import types
 from pathlib import Path
-from typing import Any
 
 import graphviz
 import pytest
