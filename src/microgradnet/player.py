@@ -171,7 +171,8 @@ def _page(data: dict[str, Any]) -> str:
 <div class="bar">
 <div class="nav" role="toolbar" aria-label="steps">
 <button type="button" id="p-home" aria-label="first step (Home)" title="first step (Home)">|&#x25C0;</button>
-<button type="button" id="p-prev" aria-label="previous step (left arrow)" title="previous step (&#x2190;)">&#x25C0;</button>
+<button type="button" id="p-prev" aria-label="previous step (left arrow)" title="previous step (&#x2190;)">
+&#x25C0;</button>
 <input type="range" id="p-step" min="0" max="0" value="0" aria-label="step">
 <button type="button" id="p-next" aria-label="next step (right arrow)" title="next step (&#x2192;)">&#x25B6;</button>
 <button type="button" id="p-end" aria-label="last step (End)" title="last step (End)">&#x25B6;|</button>

@@ -95,7 +95,8 @@ def render(source: str, fmt: str, engine: str = "dot") -> bytes:
             continue
         if done.returncode != 0:
             lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-            first = next((line for line in lines if "rror" in line), lines[0] if lines else f"exit code {done.returncode}")
+            fallback = lines[0] if lines else f"exit code {done.returncode}"
+            first = next((line for line in lines if "rror" in line), fallback)
             raise RenderError(f"{renderer.name} -T{fmt} failed: {first}")
         return done.stdout
     raise NoRenderer(fmt, tried)
