@@ -103,7 +103,7 @@ def test_a_named_mistake_says_a_kind_it_knows() -> None:
     qs = neuron_questions()
     for q in qs:
         for m in mistakes(q, qs):
-            assert m.kind in KINDS and not q.accepts(m.value, 0.005) or m.kind == "rounding"
+            assert m.kind in KINDS and (not q.accepts(m.value, 0.005) or m.kind == "rounding")
 
 
 def test_practice_names_the_mistake_after_the_working() -> None:

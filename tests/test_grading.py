@@ -98,14 +98,14 @@ def test_the_csv_is_the_one_computed_here(graded_class: tuple[Path, list[Variant
     grades = grade([out])
     write_grades(grades, tmp_path / "grades.csv", tmp_path / "missed.png")
     rows = list(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text(encoding="utf-8"))))
-    assert rows[0] == ["student", "code", "file", "correct", "questions", "percent", *IDS, "mistakes", "error"]
+    assert rows[0] == ["student", "code", "file", "correct", "questions", "percent", *IDS, "mistakes", "fits", "error"]
     assert len(rows) == 31
     for row in rows[1:]:
         want = expected[Path(row[2]).name]
         if want:
-            assert row[:18] == want and row[19] == "", row[2]
+            assert row[:18] == want and row[20] == "", row[2]
         else:
-            assert row[3:18] == [""] * 15 and row[19], row[2]
+            assert row[3:18] == [""] * 15 and row[20], row[2]
     by_student = {row[0]: row for row in rows[1:]}
     for k in range(10, 16):
         named = dict(part.split(": ", 1) for part in by_student[STUDENTS[k]][18].split("; "))
@@ -113,8 +113,10 @@ def test_the_csv_is_the_one_computed_here(graded_class: tuple[Path, list[Variant
         assert "sign error" in named["1.1"] and "sign error" in named["7.2"]
         assert "local instead of downstream" in named["3.1"]
     assert [by_student[STUDENTS[k]][3] for k in range(10)] == ["12"] * 10
+    fits = {row[0]: row[19] for row in rows[1:] if row[19]}
+    assert fits == {STUDENTS[24 + k]: f"{made[k].code} ({STUDENTS[k]})" for k in range(3)}  # the copied sheets
     assert re.search(r"line \d+: expected 'ID: number' \(e\.g\. '1\.1: -0\.53'\), got '5\.2 -?\d\.\d\d +# to w2'",
-                     by_student[STUDENTS[22]][19])  # the damaged sheet still names its student
+                     by_student[STUDENTS[22]][20])  # the damaged sheet still names its student
     assert (tmp_path / "missed.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -200,3 +202,12 @@ def test_cli_grade_bad_input(argv: list[str], message: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert list((tmp_path / "OUT").iterdir()) == [] and not (tmp_path / "NODIR").exists()
+
+
+def test_a_gift_quiz_next_to_the_sheets_is_not_a_sheet(tmp_path: Path) -> None:
+    write_worksheets(variants(Source("example", "neuron"), ["Ana"], 1), tmp_path, formats=("svg",))
+    assert cli(["worksheet", "neuron", "--variants", "1", "--format", "gift", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "neuron.gift.txt").exists()
+    grades = grade([tmp_path])
+    assert [s.path.name for s in grades.sheets] == ["neuron-01-ana-answers.txt"] and not grades.failed
+    assert grades.summary().startswith("Graded 1 of 1 sheet of neuron")

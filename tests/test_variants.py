@@ -114,7 +114,7 @@ def test_no_domain_errors_in_the_neuron_over_a_thousand_seeds() -> None:
         f.backward()
         slope = f.data * (1 - f.data)
         assert leaves["w0"].grad == pytest.approx(slope * v.values["x0"], rel=1e-9)
-        assert abs(slope * min(abs(x) for x in v.values.values())) >= 0.01
+        assert abs(slope * min(abs(x) for x in v.values.values())) >= 0.05  # no smaller than the lecture allows
 
 
 def test_deterministic_per_seed_and_student() -> None:
@@ -155,7 +155,7 @@ def test_the_sheet_lines_name_the_variant_and_catch_an_edit() -> None:
     assert (read.source, read.values, read.student, read.code) == (v.source, v.values, "Ana Lopez", v.code)
     assert body.splitlines() == ["# a sheet", "", "", "", "", "1.1: -0.5"]  # the answers keep their line numbers
     at = next(line for line in v.sheet_lines() if line.startswith("sheet at:"))
-    edited = text.replace(at, at.replace("w0=", "w0=1"))
+    edited = text.replace(at, re.sub(r"w0=(-?\d+)", lambda m: f"w0={int(m[1]) + 1}", at))
     with pytest.raises(AnswersError, match=f"ana.txt: its sheet lines do not fit its code '{v.code}'"):
         read_sheet_lines(edited, "ana.txt")
     with pytest.raises(AnswersError, match="ana.txt: no 'sheet code:' line"):
@@ -193,7 +193,7 @@ def test_the_class_worksheets_and_list(tmp_path: Path) -> None:
     assert read_sheet_lines(sheet)[0].code == made[0].code
     assert f"Ana Lopez, variant {made[0].code}:" in (tmp_path / "add-mul-01-ana-lopez.svg").read_text("utf-8")
     key = (tmp_path / "add-mul-01-ana-lopez-key.md").read_text(encoding="utf-8")
-    x, y, z = (made[0].values[k] for k in "xyz")
+    x, y = made[0].values["x"], made[0].values["y"]
     assert f"| 1.1 | f (*) | z | 1.00 | {x + y:.2f} | {x + y:.2f} |" in key
     assert (tmp_path / "add-mul-class.csv").read_text(encoding="utf-8").splitlines() == [
         "number,student,code,sheet", f"1,Ana Lopez,{made[0].code},add-mul-01-ana-lopez-answers.txt",
@@ -237,3 +237,23 @@ def test_cli_bad_variants_are_one_line_exit_2_and_write_nothing(
     assert code == 2 and err.count("\n") == 1 and err.startswith("microgradnet: error: ")
     assert message.replace("EMPTY", files["EMPTY"]).replace("MISSING", files["MISSING"]) in err
     assert not out.exists()
+
+
+def test_practice_answers_on_a_variant_sheet_points_to_grade(tmp_path: Path) -> None:
+    from microgradnet import check_answers
+
+    (v,) = variants(Source("example", "neuron"), ["Ana"], seed=1)
+    write_worksheets([v], tmp_path, formats=("svg",))
+    sheet = tmp_path / f"{v.stem()}-answers.txt"
+    with pytest.raises(AnswersError, match=f"'sheet student' makes this a variant's sheet.*microgradnet grade {sheet}"):
+        check_answers(EXAMPLES["neuron"].build().root, sheet, output=None)
+
+
+def test_the_code_changes_with_every_field_of_the_sheet() -> None:
+    source = Source("example", "add-mul")
+    values = {"x": 1.0, "y": 2.0, "z": 3.0}
+    code = Variant(source, values, "Ana").code
+    assert Variant(source, dict(values), "Ana").code == code  # a hash of the fields, not of the object
+    others = [Variant(source, {**values, "z": 4.0}, "Ana"), Variant(source, values, "Bo"),
+              Variant(source, values, "Ana", ask="local"), Variant(Source("example", "copy-node"), values, "Ana")]
+    assert code not in {v.code for v in others}

@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="answers sheets, or directories of them")
     grade.add_argument("--csv", required=True, metavar="FILE", help="the grades, one row per sheet")
-    grade.add_argument("--plot", metavar="FILE", help="the most-missed questions (PNG; default: CSV name + -missed.png)")
+    grade.add_argument("--plot", metavar="FILE",
+                       help="the most-missed questions (PNG; default: the CSV's name + -missed.png)")
     grade.add_argument("--reports", metavar="DIR", help="write each sheet's graded report into DIR")
     grade.add_argument("--tolerance", type=_positive_float, default=0.005, metavar="T",
                        help="accepted error; 0.005 accepts two decimals (default)")
@@ -566,6 +567,16 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     return parse_at(args.expr, args.at)[0]
 
 
+def _graph_example(name: str) -> GraphExample:
+    """The lecture example ``name`` built, when it is a graph rather than a training run."""
+    from .examples import EXAMPLES, GraphExample
+
+    built = EXAMPLES[name].build()
+    if not isinstance(built, GraphExample):
+        raise CliError(f"example {name!r} trains a network; it has no graph to trace")
+    return built
+
+
 def _source(args: argparse.Namespace) -> Source:
     """What a worksheet or practice command line names as a ``variants.Source``: an example, --expr or --random."""
     from .exercises import parse_ops, random_graph, spec
@@ -581,16 +592,6 @@ def _source(args: argparse.Namespace) -> Source:
     if args.expr is not None:
         return Source("expr", args.expr, args.at)
     return Source("example", args.example)
-
-
-def _graph_example(name: str) -> GraphExample:
-    """The lecture example ``name`` built, when it is a graph rather than a training run."""
-    from .examples import EXAMPLES, GraphExample
-
-    built = EXAMPLES[name].build()
-    if not isinstance(built, GraphExample):
-        raise CliError(f"example {name!r} trains a network; it has no graph to trace")
-    return built
 
 
 def _practice(args: argparse.Namespace) -> int:

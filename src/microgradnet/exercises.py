@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import operator
 import random
+from collections.abc import Sequence
 from functools import partial
 from operator import methodcaller
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 from .engine import Value, as_int
 from .expr import FUNCTIONS
@@ -73,8 +74,8 @@ def plan(ops: Sequence[str], nodes: int, fanout: bool, rng: random.Random) -> Pl
     if fanout:
         if not binary:
             raise ValueError("random graph: --fanout needs a binary op (+, -, * or /) among the ops")
-        later = [i for i in binary if i > 0]
-        reuse_at = rng.choice(later) if later else binary[0]
+        later = [i for i in binary if i > 1] or [i for i in binary if i > 0] or binary  # room for an inner node
+        reuse_at = rng.choice(later)
     capacity = [RANDOM_OPS[name].arity - 1 - (i == reuse_at) for i, name in enumerate(sequence)]
     pool: list[tuple[str, int]] = []  # operands made but not used yet
     made: list[tuple[str, int]] = []
@@ -92,9 +93,10 @@ def plan(ops: Sequence[str], nodes: int, fanout: bool, rng: random.Random) -> Pl
             operands.append(("leaf", leaves))
             made.append(("leaf", leaves))
             leaves += 1
-        if i == reuse_at:
-            inner = [m for m in made if m[0] == "node"]
-            operands.insert(rng.randrange(2), rng.choice(inner or made))
+        if i == reuse_at:  # an inner node if there is one, and not this op's other operand (x * x says less)
+            others = [m for m in made if m not in operands] or made
+            inner = [m for m in others if m[0] == "node"]
+            operands.insert(rng.randrange(2), rng.choice(inner or others))
         steps.append((name, tuple(operands)))
         pool.append(("node", i))
         made.append(("node", i))
@@ -150,7 +152,7 @@ def random_graph(
         try:
             build(shape, starts)  # the shape needs numbers it can be built at, to be drawn again from there
             values = draw_values(partial(build, shape, starts), rng, set(), originals=kinds, allowed_zeros=set(),
-                                 what="a random graph")
+                                 what="a random graph", smallest=0.02)
         except (VariantError, ArithmeticError, ValueError):
             continue  # a domain error, or gradients that vanish at every number (relu after relu...): draw again
         root, leaves = build(shape, list(values.values()))

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 import statistics
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from .feedback import KINDS, diagnose
 from .files import check_output, write_atomic
 from .practice import AnswersError, PracticeResult, grade_answers, questions, read_answers_file
+from .quiz import SUFFIX
 from .trace import node_name
 from .variants import Variant, read_sheet_lines
 
+GIFT_SUFFIX = SUFFIX["gift"]
 UNANSWERED = "unanswered"
 OTHER = "other"
 
@@ -57,12 +59,14 @@ class Sheet:
 
 
 def sheet_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The sheets to grade: each file given, and the ``.txt`` files of each directory given, in name order."""
+    """The sheets to grade: each file given, and the ``.txt`` files of each directory given (not a GIFT quiz
+    written next to them), in name order."""
     files: list[Path] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix == ".txt" and p.is_file())
+            files += sorted(p for p in path.iterdir()
+                            if p.suffix == ".txt" and not p.name.endswith(GIFT_SUFFIX) and p.is_file())
         elif path.exists():
             files.append(path)
         else:
@@ -103,11 +107,12 @@ def grade_sheet(path: Path, tolerance: float = 0.005) -> Sheet:
     return sheet
 
 
-def _fit(sheet: Sheet, other: Sheet, tolerance: float) -> int:
-    """How many of ``sheet``'s numbers are right for ``other``'s variant (same graph, other numbers)."""
-    assert sheet.result is not None and other.result is not None
-    return sum(a.given is not None and b.question.accepts(a.given, tolerance)
-               for a, b in zip(sheet.result.answers, other.result.answers))
+def _fit(given: list[float | None], targets: list[tuple[float, float]], tolerance: float) -> int:
+    """How many of the numbers ``given`` are right for a variant whose answers are ``targets`` (exact, shown),
+    as ``Question.accepts`` takes them."""
+    slack = tolerance * (1 + 1e-9)
+    return sum(g is not None and (abs(g - exact) <= slack or abs(g - shown) <= slack)
+               for g, (exact, shown) in zip(given, targets))
 
 
 @dataclass
@@ -126,24 +131,31 @@ class Grades:
         return [s for s in self.sheets if s.result is None]
 
     @property
+    def results(self) -> list[tuple[Sheet, PracticeResult]]:
+        """Each graded sheet with its result."""
+        return [(s, result) for s in self.sheets if (result := s.result) is not None]
+
+    @property
     def question_ids(self) -> list[str]:
-        graded = self.graded
-        return [q.id for q in graded[0].result.questions] if graded else []  # type: ignore[union-attr]
+        results = self.results
+        return [q.id for q in results[0][1].questions] if results else []
 
     def rows(self) -> list[list[str]]:
         """The CSV: a header, then per sheet the student, code, file, score and each question (1 right,
-        0 wrong, empty unanswered), the mistakes named, and why a sheet was not graded."""
+        0 wrong, empty unanswered), the mistakes named, the variant whose numbers the answers fit better
+        than their own (``find_copies``), and why a sheet was not graded."""
         ids = self.question_ids
-        rows = [["student", "code", "file", "correct", "questions", "percent", *ids, "mistakes", "error"]]
+        rows = [["student", "code", "file", "correct", "questions", "percent", *ids, "mistakes", "fits", "error"]]
         for s in self.sheets:
             if s.result is None:
-                rows.append([s.student, s.code, str(s.path), "", "", "", *[""] * len(ids), "", s.error])
+                rows.append([s.student, s.code, str(s.path), "", "", "", *[""] * len(ids), "", "", s.error])
                 continue
+            fits = f"{s.fits.code} ({s.fits.student or s.fits.path.name})" if s.fits is not None else ""
             cells = {a.question.id: "" if a.given is None else str(int(a.correct)) for a in s.result.answers}
             named = "; ".join(f"{i}: {text}" for i, text in s.named.items())
             total = len(s.result.questions)
             rows.append([s.student, s.code, str(s.path), str(s.result.correct), str(total),
-                         f"{100 * s.result.correct / total:.0f}", *[cells[i] for i in ids], named, ""])
+                         f"{100 * s.result.correct / total:.0f}", *[cells[i] for i in ids], named, fits, ""])
         return rows
 
     def csv_text(self) -> str:
@@ -162,13 +174,17 @@ class Grades:
 
     def find_copies(self) -> None:
         """Mark each sheet whose numbers are right for another student's variant more often than for its own."""
-        graded = self.graded
-        for s in graded:
-            answered = sum(a.given is not None for a in s.result.answers)  # type: ignore[union-attr]
-            best = max(((other, _fit(s, other, self.tolerance)) for other in graded if other is not s),
-                       key=lambda pair: pair[1], default=(None, 0))
-            if best[0] is not None and best[1] >= max(3, 0.8 * answered) and best[1] > s.result.correct:  # type: ignore[union-attr]
-                s.fits, s.fits_count = best
+        graded = [(s, result) for s in self.sheets if (result := s.result) is not None]
+        targets = {id(s): [(a.question.expected, a.question.shown) for a in r.answers] for s, r in graded}
+        for s, result in graded:
+            given = [a.given for a in result.answers]
+            answered = sum(g is not None for g in given)
+            if result.correct >= answered - 2:  # their own numbers fit (nearly) all: nothing to point out
+                continue
+            fits = [(other, _fit(given, targets[id(other)], self.tolerance)) for other, _ in graded if other is not s]
+            best, count = max(fits, key=lambda pair: pair[1], default=(None, 0))
+            if best is not None and count >= max(3, 0.8 * answered) and count > result.correct:
+                s.fits, s.fits_count = best, count
 
     def summary(self, top: int = 5) -> str:
         """The class in a few lines: how many graded, the scores, the most-missed questions, the problems."""
@@ -176,9 +192,10 @@ class Grades:
         if graded:
             first = graded[0]
             n = len(self.question_ids)
-            scores = [s.result.correct for s in graded]  # type: ignore[union-attr]
+            scores = [result.correct for _, result in self.results]
             mean = statistics.mean(scores)
-            lines.append(f"Graded {len(graded)} of {len(self.sheets)} sheets of {first.variant.source.line()} "  # type: ignore[union-attr]
+            graph = first.variant.source.line() if first.variant else "?"
+            lines.append(f"Graded {len(graded)} of {len(self.sheets)} sheet{'s' * (len(self.sheets) > 1)} of {graph} "
                          f"({n} questions each): mean {mean:.1f}/{n} ({100 * mean / n:.0f}%), "
                          f"median {statistics.median(scores):g}/{n}; {scores.count(n)} all right, "
                          f"{sum(len(s.kinds) == n and set(s.kinds.values()) == {UNANSWERED} for s in graded)} blank")
@@ -188,12 +205,12 @@ class Grades:
                 for i, wrong, kinds in missed:
                     why = ", ".join(f"{_kind_name(k)} {c}" for k, c in sorted(kinds.items(), key=lambda kc: -kc[1]))
                     lines.append(f"  {i:<5} {first.targets[i]}: {wrong} of {len(graded)} wrong ({why})")
-            copies = [s for s in graded if s.fits is not None]
+            copies = [(s, result, fits) for s, result in self.results if (fits := s.fits) is not None]
             if copies:
                 lines.append("Answers that fit another student's numbers better than their own:")
-                for s in copies:
-                    lines.append(f"  {s.who}: {s.fits_count} of {len(s.kinds) + s.result.correct} are right for "  # type: ignore[union-attr]
-                                 f"variant {s.fits.code} of {s.fits.who}")  # type: ignore[union-attr]
+                for s, result, fits in copies:
+                    lines.append(f"  {s.who}: {s.fits_count} of {len(result.answers)} are right for "
+                                 f"variant {fits.code} of {fits.who}")
         else:
             lines.append(f"No sheet of {len(self.sheets)} could be graded.")
         if failed:

@@ -13,6 +13,10 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
     1.1: -0.53      # question 1 of step 1 (step.input, both counted from 1)
     4: 0.20         # a step with one input: its number alone
     w0: -0.20       # the label of the input the gradient goes to, when one question leads there
+
+A variant's sheet (``variants.py``) also has ``sheet student:``, ``sheet graph:``, ``sheet at:`` and
+``sheet code:`` lines saying whose numbers it has; ``microgradnet grade`` reads them, ``check_answers``
+refuses such a sheet, as its numbers are not the graph's own.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from .feedback import feedback, named
 from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
 ASK = ("downstream", "local")
+SHEET = "sheet "  # the lines of a variant's answers sheet that say which variant it is (variants.py) start so
 QUIT = ("", "q", "quit", "exit")
 HINT = ("h", "hint", "?")
 
@@ -373,6 +378,9 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
                 f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}"
             )
         key = key.strip()
+        if key.startswith(SHEET) and key not in ids:
+            raise AnswersError(f"{source} line {number}: {key!r} makes this a variant's sheet, with numbers of its "
+                               f"own: grade it with 'microgradnet grade {source}'")
         if key not in ids:
             raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
                                f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .engine import Value
 from .feedback import mistakes
@@ -76,7 +76,8 @@ def moodle_xml(sheets: Sequence[QuizSheet], ask: str = "downstream", tolerance: 
                     "  </question>"]
             for q in qs:
                 text = (f"<p><b>{html.escape(sheet.title)}</b>, question {q.id}</p>"
-                        f'<p><img src="@@PLUGINFILE@@/{html.escape(picture)}" alt="the graph with its values; '
+                        f'<p><img src="@@PLUGINFILE@@/{html.escape(picture)}" class="img-fluid" '
+                        f'style="max-width:100%;height:auto" alt="the graph with its values; '
                         f'the gradients are left blank"></p><p>{html.escape(_ask(q))}</p>')
                 out += ['  <question type="numerical">',
                         f"    <name><text>{_xml(f'{sheet.title} {q.id}')}</text></name>",

@@ -5,7 +5,8 @@ graph of ``exercises``); ``variants(source, students, seed)`` gives each student
 the source's graph with new leaf numbers (small integers, or one decimal where the lecture uses
 decimals), drawn from a generator seeded by the seed and the student, and kept only when the
 graph is pleasant to do by hand (no domain error, every number printable to 2 decimals, no
-gradient below 0.01 unless the lecture's own numbers have a zero there). The numbers are recomputed by
+gradient below 0.01, nor below 0.05 where the lecture has none so small, unless the lecture's own
+numbers have a zero there). The numbers are recomputed by
 each op's own rule (``op.rule``), as ``Tape.forward`` does; no derivative is written here.
 
 A variant's answers sheet carries ``sheet NAME: value`` lines (student, graph, leaf numbers and
@@ -19,19 +20,19 @@ import hashlib
 import io
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from .engine import Value, topological_order
-from .ops import Op
-from .practice import AnswersError, questions
+from .practice import SHEET, AnswersError, questions
 
 TRIES = 2000  # candidate numbers per variant before giving up
 LARGEST = 99.99  # a number on a sheet stays below 100: short enough for a box
 SMALLEST = 0.01  # a gradient prints as at least 0.01 (0.004 would print 0.00, 0.006 as a rounding lottery)
+FLOOR = 0.05  # and, where the lecture's own numbers allow, at least 0.05: no saturated sigmoid's 0.02s
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U to misread
-SHEET = "sheet "  # the answers-sheet lines that name the variant start with this word
 # leaves that keep the lecture's number in every variant: bias inputs fixed at 1 and the target sign
 FIXED: dict[str, tuple[str, ...]] = {"delta-rule": ("x0", "z0"), "seven-unit": ("t",)}
 
@@ -101,7 +102,7 @@ class Source:
 def recompute(root: Value) -> None:
     """The forward pass again after leaves changed: each op node's value and local gradients from its own rule."""
     for node in topological_order(root):
-        if isinstance(node.op, Op):  # an op node (a leaf's op is "")
+        if node.inputs:
             node.data, node.local_grads = node.op.rule(*(v.data for v in node.inputs))
 
 
@@ -224,8 +225,8 @@ def _numbers(root: Value, ask: str) -> dict[str, float] | None:
     return shown if all(math.isfinite(x) for x in shown.values()) else None
 
 
-def _small(name: str, x: float) -> bool:
-    return abs(x) < SMALLEST and not name.startswith("value")
+def _small(name: str, x: float, floor: float = SMALLEST) -> bool:
+    return abs(x) < floor and not name.startswith("value")
 
 
 def zeros(root: Value, ask: str = "downstream") -> set[str]:
@@ -234,14 +235,22 @@ def zeros(root: Value, ask: str = "downstream") -> set[str]:
     return {name for name, x in shown.items() if _small(name, x)}
 
 
-def pleasant(root: Value, allowed_zeros: set[str], ask: str = "downstream") -> bool:
+def floor(root: Value, ask: str = "downstream") -> float:
+    """How small a variant's gradients may be: as small as the smallest non-zero one of ``root``'s own sheet,
+    but never below 0.01, and 0.05 is small enough."""
+    shown = _numbers(root, ask) or {}
+    sizes = [abs(x) for name, x in shown.items() if not name.startswith("value") and abs(x) >= SMALLEST]
+    return min(FLOOR, max(SMALLEST, min(sizes, default=FLOOR)))
+
+
+def pleasant(root: Value, allowed_zeros: set[str], ask: str = "downstream", smallest: float = SMALLEST) -> bool:
     """Whether ``root``'s sheet is pleasant by hand: every number finite and below 100 in size, and no
-    gradient below 0.01 in size (printing as 0.00 or nearly) except those in ``allowed_zeros``."""
+    gradient smaller than ``smallest`` (0.01 prints as 0.01, not 0.00) except those in ``allowed_zeros``."""
     shown = _numbers(root, ask)
     if shown is None:
         return False
     for name, x in shown.items():
-        if abs(x) > LARGEST or (_small(name, x) and name not in allowed_zeros):
+        if abs(x) > LARGEST or (_small(name, x, smallest) and name not in allowed_zeros):
             return False
     return True
 
@@ -249,13 +258,15 @@ def pleasant(root: Value, allowed_zeros: set[str], ask: str = "downstream") -> b
 def draw_values(
     build: Callable[[], tuple[Value, dict[str, Value]]], rng: random.Random, taken: set[tuple[float, ...]],
     ask: str = "downstream", originals: dict[str, float] | None = None, allowed_zeros: set[str] | None = None,
-    fixed: Sequence[str] = (), what: str = "the graph",
+    fixed: Sequence[str] = (), what: str = "the graph", smallest: float | None = None,
 ) -> dict[str, float]:
     """Pleasant leaf numbers for the graph ``build()`` makes, drawn from ``rng``, different from every tuple in
-    ``taken`` (the new one is added); the leaves in ``fixed`` keep their number."""
+    ``taken`` (the new one is added); the leaves in ``fixed`` keep their number. Gradients are at least
+    ``smallest`` in size (default: ``floor`` of the graph at its own numbers) or zero where it has zeros."""
     root, leaves = build()
     originals = originals or {name: leaf.data for name, leaf in leaves.items()}
     allowed = zeros(root, ask) if allowed_zeros is None else allowed_zeros
+    smallest = floor(root, ask) if smallest is None else smallest
     pools = {name: [originals[name]] if name in fixed else choices(originals[name]) for name in leaves}
     for _ in range(TRIES):
         values = {name: rng.choice(pool) for name, pool in pools.items()}
@@ -268,7 +279,7 @@ def draw_values(
             recompute(root)
         except (ArithmeticError, ValueError):  # a domain error (log of a negative, division by 0): draw again
             continue
-        if pleasant(root, allowed, ask):
+        if pleasant(root, allowed, ask, smallest):
             taken.add(key)
             return values
     raise VariantError(f"variants: no {'further ' if taken else ''}pleasant numbers for {what} in "
@@ -296,11 +307,11 @@ def variants(
     root, leaves = source.build()
     originals = {name: leaf.data for name, leaf in leaves.items()}
     taken = {tuple(originals.values())}
-    allowed = zeros(root, ask)
+    allowed, smallest = zeros(root, ask), floor(root, ask)
     made = []
     for number, student in enumerate(names, 1):
         rng = random.Random(f"microgradnet variant {seed} {student or number}")
-        values = draw_values(source.build, rng, taken, ask, originals, allowed, source.fixed, source.line())
+        values = draw_values(source.build, rng, taken, ask, originals, allowed, source.fixed, source.line(), smallest)
         made.append(Variant(source, values, student, number, len(names), ask))
     return made
 

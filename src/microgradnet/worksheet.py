@@ -53,7 +53,8 @@ def worksheet(
     The drawing shows every value and a blank grad box; the answers sheet lists the questions of
     ``practice(root, ask)``; the key holds their numbers. Without Graphviz's ``dot`` the drawing
     is written as ``name.dot`` (viz.save warns how to install it). ``title`` (instead of ``name``:
-    the student and the variant code) heads all three; ``sheet_lines`` go at the top of the answers sheet (``variants``).
+    the student and the variant code) heads all three; ``sheet_lines`` (``variants``) go at the
+    top of the answers sheet.
     """
     from .viz import save
 
