@@ -14,6 +14,7 @@ from .grading import grade
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
+from .player import save_html
 from .plot import plot_activation, plot_decision_boundary, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
 from .quiz import gift, moodle_xml
@@ -99,6 +100,7 @@ __all__ = [
     "random_graph",
     "read_roster",
     "record",
+    "save_html",
     "show_steps",
     "step_frames",
     "topological_order",

@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--out", metavar="DIR", help="write the graph (or the plots) into DIR")
     example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    example.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     example.set_defaults(run=_example)
 
     graph = commands.add_parser(
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE_STEM", help="write the graph as FILE_STEM.svg and FILE_STEM.png")
     graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    graph.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     graph.set_defaults(run=_graph)
 
     train = commands.add_parser(
@@ -208,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sheet: drawings, answers sheets and keys (default); moodle: a Moodle XML quiz; "
                        "gift: a GIFT quiz; one question per gradient, one question set per variant")
     _random_arguments(sheet)
+    sheet.add_argument("--html", action="store_true",
+                       help="also write NAME.html: the backprop player, opened in practice mode")
     sheet.set_defaults(run=_worksheet)
     for command in (practice, sheet):
         command.description = (f"{command.description} With --random, a fresh graph of --nodes op nodes over --ops, "
@@ -325,7 +329,7 @@ def _example(args: argparse.Namespace) -> None:
     from .examples import EXAMPLES, GraphExample
 
     if args.list:
-        if args.name or args.out is not None or args.frames is not None or args.local_grads:
+        if args.name or args.out is not None or args.frames is not None or args.local_grads or args.html is not None:
             raise CliError("example --list takes no NAME or other options")
         width = max(map(len, EXAMPLES))
         print("Lecture examples (microgradnet example NAME):")
@@ -338,10 +342,11 @@ def _example(args: argparse.Namespace) -> None:
         known = ", ".join(EXAMPLES)
         raise CliError(f"unknown example {args.name!r}; known: {known} (see: microgradnet example --list)")
     example = EXAMPLES[args.name]
-    if example.trains and (args.frames is not None or args.local_grads):
-        raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
+    if example.trains and (args.frames is not None or args.local_grads or args.html is not None):
+        raise CliError(f"--frames, --local-grads and --html draw graphs; {args.name!r} trains a network (use --out)")
     if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    page = _html_file(args.html) if args.html is not None else None
     out = _output_dir(args.out, "--out") if args.out is not None else None
     frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
     built = example.build()
@@ -352,6 +357,8 @@ def _example(args: argparse.Namespace) -> None:
             written.graph(built.root, out / args.name, local_grads=args.local_grads)
         if frames is not None:
             written.frames(built.root, frames, local_grads=args.local_grads)
+        if page is not None:
+            written.page(built.root, page)
     else:
         print(_heading(f"Row {example.row}: {example.title}"))
         print("\n".join(built.summary))
@@ -367,6 +374,7 @@ def _graph(args: argparse.Namespace) -> None:
     if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
+    page = _html_file(args.html) if args.html is not None else None
     out = _output_stem(args.out) if args.out is not None else None
     frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
@@ -382,6 +390,8 @@ def _graph(args: argparse.Namespace) -> None:
         written.graph(root, out, local_grads=args.local_grads)
     if frames is not None:
         written.frames(root, frames, local_grads=args.local_grads)
+    if page is not None:
+        written.page(root, page)
     written.report()
 
 
@@ -604,11 +614,14 @@ def _worksheet(args: argparse.Namespace) -> int:
 
     With --variants, --roster or --random, every variant's numbers are made before anything is written.
     """
+    from .player import save_html
     from .variants import Variant, read_roster, variants
-    from .worksheet import worksheet
+    from .worksheet import sheet_labels, worksheet
 
     if args.variants is not None and args.roster is not None:
         raise CliError("give --variants N or --roster FILE, not both (a roster makes one sheet per name)")
+    if args.html and (args.random or args.variants or args.roster or args.format != "sheet"):
+        raise CliError("--html writes the page of one sheet: not with --variants, --roster, --random or --format")
     if not (args.random or args.variants or args.roster):
         root = graph_from_args(args)
         name = args.name or args.example or "worksheet"
@@ -617,6 +630,9 @@ def _worksheet(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             written = worksheet(root, args.out, name, ask=args.ask)
+        if args.html:
+            with sheet_labels(root):  # the page names the nodes as the sheet does
+                written.append(save_html(root, Path(args.out) / f"{name}.html", mode="practice", ask=args.ask))
         _list_written(written, caught)
         return 0
     source = _source(args)
@@ -831,6 +847,16 @@ def _plot_formats() -> set[str]:
     return set(Figure().canvas.get_supported_filetypes())
 
 
+def _html_file(path: str) -> Path:
+    """``--html FILE`` checked before any work: its directory must exist and be writable (it is not made)."""
+    from .files import check_output
+
+    try:
+        return check_output(path, "--html")
+    except OSError as err:
+        raise CliError(err.strerror or str(err)) from None
+
+
 def _output_stem(path: str) -> Path:
     stem = _output_file(path, "--out")
     return stem.with_suffix("") if stem.suffix.lower() in (".svg", ".png", ".dot") else stem
@@ -879,6 +905,12 @@ class Written:
         history = run.history
         if history is not None:
             self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(history, ax=ax))
+
+    def page(self, root: Value, path: Path) -> None:
+        """The backprop player of ``root``'s graph: one offline HTML page."""
+        from .player import save_html
+
+        self.files.append(save_html(root, path))
 
     def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
         """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""

@@ -2,7 +2,8 @@
 
 Every number drawn is read from the nodes (``data``, ``grad``, ``local_grads``); the backward
 frames come from the engine's own ``backward_walk``. graphviz is imported only when drawing.
-Without Graphviz's ``dot`` program, drawings still build and fall back to their DOT source.
+Drawings are laid out by ``render`` (system ``dot``, else graphviz-pure); without either they still
+build, a notebook shows them as the readable trace and ``save`` writes their DOT source.
 """
 from __future__ import annotations
 
@@ -15,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from .engine import Value, as_label, backward_walk, topological_order
 from .files import check_output, check_output_dir, write_atomic
+from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
 
 if TYPE_CHECKING:
     import graphviz
 
-INSTALL_HINT = "install Graphviz: apt-get install graphviz, brew install graphviz or conda install graphviz"
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
 LABEL_SHOWN = 40  # characters of a label a box shows (Graphviz refuses an HTML label over 16 KB)
 
 # a palette that stays readable on a projector: dark text on light fills, red for gradients
-_FONT = "Helvetica,Arial,sans-serif"
+_FONT = "Helvetica"  # one name: a list makes renderers without fontconfig fall back to Times metrics
 _INK = "#1f1f1f"
 _LEAF_FILL, _LEAF_EDGE = "#dbe9f7", "#2f5597"
 _COMPUTED_FILL, _COMPUTED_EDGE = "#f3f3f3", "#595959"
@@ -61,7 +62,9 @@ def draw_dot(
     _check_show_grad(show_grad)
     order = _checked_order(root, max_nodes)
     grads = _grad_cells(show_grad, {v: v.grad for v in order})
-    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
+    graph = _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
+    graph.trace_root = root
+    return graph
 
 
 def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
@@ -83,6 +86,7 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
             caption = f"backward step {i}/{len(order)}:  {Step.of(node, upstream)}"
             frames.append(_draw(order, options["rankdir"], _grad_cells(options["show_grad"], known), set(order),
                                 options["show_local_grads"], options["highlight"] | {node}, caption, statements))
+            frames[-1].trace_root = root  # for show_steps(frames): the player of this graph
     finally:
         for v, grad in saved.items():
             v.grad = grad
@@ -101,13 +105,14 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
         caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
         frames.append(_draw(order, options["rankdir"], None, shown, options["show_local_grads"],
                             options["highlight"] | {node}, caption, statements))
+        frames[-1].trace_root = root
     return frames
 
 
 def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str] = ("svg", "png")) -> list[Path]:
     """Write ``graph`` as ``path.svg``, ``path.png``, ... (a format suffix on ``path`` is dropped); return the paths.
 
-    Without Graphviz's ``dot`` program, writes ``path.dot`` instead and warns how to install it.
+    Without a renderer (see ``render``), writes ``path.dot`` instead and warns how to get one.
     """
     import graphviz
 
@@ -126,21 +131,21 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     try:
         for fmt in formats:
             written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
-    except graphviz.ExecutableNotFound:
+    except NoRenderer as err:
         dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
-        warnings.warn(f"Graphviz's dot program was not found, so only {dot_path} was written; to get "
-                      f"{', '.join(formats)}, {INSTALL_HINT}", RuntimeWarning, stacklevel=2)
+        why = f" ({'; '.join(err.reasons)})" if err.reasons else ""  # e.g. graphviz-pure does not write pdf
+        warnings.warn(f"Graphviz's dot program was not found{why}, so only {dot_path} was written; to get "
+                      f"{', '.join(formats)}, {INSTALL_HINT}; or render it elsewhere: "
+                      f"dot -T{formats[0]} {dot_path} -o {base.name}.{formats[0]}", RuntimeWarning, stacklevel=2)
         return [*written, dot_path]
     return written
 
 
 def svg(graph: graphviz.Digraph) -> str | None:
-    """``graph`` rendered as SVG text, or None when Graphviz's ``dot`` program is not installed."""
-    import graphviz
-
+    """``graph`` rendered as SVG text, or None when no renderer can run (see ``render``)."""
     try:
         return _render(graph, "svg").decode("utf-8")
-    except graphviz.ExecutableNotFound:
+    except NoRenderer:
         return None
 
 
@@ -153,50 +158,31 @@ def value_mimebundle(value: Value) -> dict[str, str]:
                               f"use draw_dot(value, max_nodes={n}) to draw it)"}
     image = svg(draw_dot(value, max_nodes=None))
     if image is None:
-        return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})"}
+        return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})\n"
+                              f"{trace_text(value)}"}
     return {"text/plain": text, "image/svg+xml": image}
 
 
-def show_steps(frames: Sequence[graphviz.Digraph]) -> Any:
-    """Step through ``frames`` in a notebook: a slider when ipywidgets is installed, else a static strip."""
-    if not frames:
-        raise ValueError("show_steps: expected at least one frame, got none")
-    images = [svg(frame) for frame in frames]
-    try:
-        import ipywidgets
-    except ImportError:
-        return FrameStrip(list(frames), images)
-    panes = [_frame_html(frame, image) for frame, image in zip(frames, images)]
-    slider = ipywidgets.IntSlider(value=1, min=1, max=len(panes), description="step")
-    pane = ipywidgets.HTML(value=panes[0])
+def show_steps(steps: Value | Sequence[Any], **player_options: Any) -> Any:
+    """Step through a graph's passes in a notebook: the player page (``player.Player``) as HTML output.
 
-    def show(change: Mapping[str, Any]) -> None:
-        pane.value = panes[change["new"] - 1]
+    ``steps`` is the graph's root, or frames made from it (``step_frames(root)``, a frame set). The
+    page is plain HTML with its own script, so it also works in exported HTML and nbviewer, where
+    widget state is not saved. ``player_options`` are ``Player``'s (digits, style, ...).
+    """
+    from .player import Player
 
-    slider.observe(show, names="value")
-    return ipywidgets.VBox([slider, pane])
-
-
-class FrameStrip:
-    """A static HTML strip of frames, for notebooks without ipywidgets (no IPython needed)."""
-
-    def __init__(self, frames: list[graphviz.Digraph], images: list[str | None]) -> None:
-        self.frames = frames
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.frames)
-
-    def __repr__(self) -> str:
-        return f"<FrameStrip of {len(self.frames)} frames>"
-
-    def _repr_html_(self) -> str:
-        cells = "".join(
-            f'<div style="flex:0 0 100%;scroll-snap-align:start;border:1px solid #ccc;box-sizing:border-box">'
-            f'{_frame_html(frame, image)}</div>'
-            for frame, image in zip(self.frames, self.images)
-        )
-        return f'<div style="display:flex;gap:8px;overflow-x:auto;scroll-snap-type:x mandatory">{cells}</div>'
+    if isinstance(steps, Value):
+        return Player(steps, **player_options)
+    root = getattr(steps, "root", None)
+    if root is None:
+        if not steps:
+            raise ValueError("show_steps: expected a Value or at least one frame, got none")
+        root = getattr(steps[0], "trace_root", None)
+    if not isinstance(root, Value):
+        raise TypeError(f"show_steps: expected a Value or the frames of one (step_frames(root)), got "
+                        f"{type(steps).__name__} of {type(steps[0]).__name__}")
+    return Player(root, **player_options)
 
 
 # --- building the DOT graph ----------------------------------------------------------
@@ -340,29 +326,35 @@ def _drawing_class() -> type:
             nodes = sum(1 for line in self.body if line.startswith("\tv") and "->" not in line)
             return f"<microgradnet drawing: {nodes} graph nodes>"
 
+        trace_root: Value | None = None  # draw_dot's root: its trace is the text shown without a renderer
+
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
             try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
-            except graphviz.ExecutableNotFound:
-                return {"text/plain": f"(Graphviz's dot program was not found, showing the DOT source; "
-                                      f"{INSTALL_HINT})\n{self.source}"}
+                return {"image/svg+xml": _render(self, "svg").decode("utf-8")}
+            except NoRenderer:
+                caption = self.graph_attr.get("label", "")[1:-1]
+                text = trace_text(self.trace_root) if self.trace_root is not None else html.unescape(caption)
+                return {"text/plain": f"(Graphviz's dot program was not found, showing the trace; "
+                                      f"{INSTALL_HINT})\n{text}"}
 
     return Drawing
 
 
 def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     """``graph`` rendered by ``dot`` in format ``fmt``; bitmaps at 150 dpi, sharp on a projector."""
-    import graphviz
 
     if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
         graph = graph.copy()
         graph.graph_attr["dpi"] = "150"
-    try:
-        return graph.pipe(format=fmt)
-    except graphviz.CalledProcessError as e:  # dot's own complaint, first line: never a traceback
-        lines = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        reason = lines[:1] or [f"exit status {e.returncode}"]
-        raise ValueError(f"Graphviz could not render the graph as {fmt}: {reason[0][:200]}") from None
+    return run_graphviz(graph.source, fmt)
+
+
+def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
+    """DOT ``source`` laid out and rendered by Graphviz as ``fmt``: the one place pictures call Graphviz.
+
+    ``render`` picks the program (system ``dot``, else graphviz-pure) and raises NoRenderer without one.
+    """
+    return render(source, fmt, engine)
 
 
 def _shown_label(label: object) -> str:
@@ -373,11 +365,3 @@ def _shown_label(label: object) -> str:
 
 def _write(path: Path, content: bytes) -> Path:
     return write_atomic(path, content, "save")
-
-
-def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:
-    """A frame as HTML: its SVG shrunk to fit the page, or its DOT source and a note when ``dot`` is missing."""
-    if image is None:
-        return (f"<p>Graphviz's dot program was not found, showing the DOT source; {html.escape(INSTALL_HINT)}</p>"
-                f"<pre>{html.escape(frame.source)}</pre>")
-    return image[image.index("<svg"):].replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)

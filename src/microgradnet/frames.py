@@ -1,0 +1,756 @@
+"""Pictures of a graph laid out once and restyled per step: the frame model shared by Python and the HTML player.
+
+A ``Layout`` runs Graphviz's ``dot`` once (``-Tjson0``: positions and wire splines only) and draws the
+graph itself as ONE SVG whose changing parts carry stable ids. A ``Frame`` is a state of that SVG:
+the text each id shows and which ids are lit, plus the caption (the trace line at ``digits``).
+Python writes static frames (SVG, PNG, GIF, PDF) by applying the states to the one layout, and
+the offline player embeds the same SVG and the states as JSON and applies them in JavaScript,
+so both show the same numbers on the same canvas. Every number comes from the engine's
+``backward_walk`` (through ``trace.Step``) or the nodes' ``data``; nothing is recomputed here.
+
+Id scheme (nodes numbered in ``reading_order``, ``i`` from 0; ``k`` the input position, from 0):
+
+- ``v{i}``: the group of node i's box (style "boxes") or of its name/gate (style "slide"); lit-able.
+- ``v{i}-op``: the gate (op) of a computed node; lit-able.
+- ``v{i}-data``, ``v{i}-grad``: text of node i's value and gradient. The gradient is the running sum
+  of what has been sent to it (``5.00 + 2.00 = 7.00`` for a node with several consumers).
+  In "boxes" they are the box's cells; in "slide" they sit on the node's own wire
+  (value above, gradient below).
+- ``v{i}-in{k}``: the wire carrying input k into node i's gate; lit-able. Its texts:
+  ``v{i}-in{k}-val`` (the input's value), ``v{i}-in{k}-grad`` (the downstream gradient that
+  gate sent back along it), ``v{i}-in{k}-local`` (the local gradient, on the current gate).
+- ``v{i}-out``: the wire out of node i's gate (to its box, its copy node or the output); lit-able.
+- ``caption``: the caption line.
+
+A state lists every text id of the layout (``""`` where blank), so any frame can be applied
+alone; ids a style does not draw (e.g. ``v{i}-in{k}-val`` in "boxes") are left out.
+``Frame.to_json()`` is ``{"index": 1, "kind": "backward", "caption": "...", "text": {id: text},
+"lit": [id, ...]}``; a lit id gets the CSS class ``lit`` (``element.classList.toggle("lit")``)
+and a text id's ``textContent`` is set to its text.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Optional
+
+from .engine import Value, backward_walk
+from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_order
+
+_Spline = tuple[list[tuple[float, float]], Optional[tuple[float, float]]]  # bezier points, arrow tip
+STYLES = ("boxes", "slide")
+LAYOUTS = ("LR", "TB")
+FITS = {"16:9": (16, 9), "4:3": (4, 3), "a4": (210, 297), "letter": (216, 279)}
+KINDS = ("backward", "forward", "final")
+
+FONT = "Helvetica,Arial,sans-serif"
+INK, GRAD_INK, LOCAL_INK, MUTED = "#1f1f1f", "#c62828", "#1565c0", "#6b6b6b"
+LEAF_FILL, LEAF_EDGE = "#dbe9f7", "#2f5597"
+BOX_FILL, BOX_EDGE = "#f3f3f3", "#595959"
+OP_FILL, OP_EDGE = "#fff2cc", "#a07800"
+LIT_FILL, LIT_EDGE = "#ffd54f", "#c62828"
+WIRE = "#404040"
+
+# sizes in points (1 SVG user unit = 1 pt)
+NUMBER_SIZE, NAME_SIZE, OP_SIZE, SMALL_SIZE, CAPTION_SIZE = 16.0, 16.0, 18.0, 13.0, 18.0
+LINE = 1.25  # line height, in font sizes
+
+# Helvetica advance widths in 1/1000 em (the characters pictures use; others count as 0.6 em)
+_WIDTHS = {**dict.fromkeys("0123456789", 556), "-": 333, ".": 278, ",": 278, " ": 278, "+": 584, "=": 584,
+           "×": 584, "·": 278, "→": 1000, "(": 333, ")": 333, "/": 278, "*": 389, "e": 556, "x": 500,
+           "i": 222, "l": 222, "t": 278, "f": 278, "r": 333, "j": 222, "m": 833, "w": 722, "_": 556,
+           "∂": 494, "Σ": 711, "ŷ": 500, "²": 333, "δ": 556, "−": 584}
+
+
+@lru_cache(maxsize=65536)
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width in points of ``text`` at font ``size`` in Helvetica (a close estimate, wider when bold)."""
+    em = sum(_WIDTHS.get(c, 667 if c.isupper() else 600 if not c.isascii() else 556) for c in text) / 1000
+    return em * size * (1.06 if bold else 1.0)
+
+
+def check_options(style: str, layout: str, digits: int, fit: str | None, where: str = "draw") -> None:
+    """A ValueError naming the option unless ``style``, ``layout``, ``digits`` and ``fit`` are ones pictures know."""
+    if style not in STYLES:
+        raise ValueError(f"{where}: style must be one of {', '.join(STYLES)}, got {style!r}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"{where}: layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 10:
+        raise ValueError(f"{where}: digits must be a whole number from 0 to 10, got {digits!r}")
+    if fit is not None and fit not in FITS:
+        raise ValueError(f"{where}: fit must be one of {', '.join(FITS)}, got {fit!r}")
+
+
+# --- frame states ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Frame:
+    """One state of a laid-out graph: the text of every text id, the lit ids, and the caption."""
+
+    index: int
+    kind: str
+    caption: str
+    text: dict[str, str]
+    lit: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as the HTML player reads it (see the module docstring)."""
+        return {"index": self.index, "kind": self.kind, "caption": self.caption, "text": self.text,
+                "lit": sorted(self.lit)}
+
+
+@dataclass
+class _Graph:
+    """The nodes of one graph with their ids, consumers and the numbers a state may show."""
+
+    root: Value
+    order: list[Value]
+    ids: dict[Value, str]
+    consumers: dict[Value, list[tuple[Value, int]]]
+    digits: int
+    written: dict[str, set[str]] = field(default_factory=dict)  # every text each id has shown: to size the layout
+
+    def put(self, text: dict[str, str], key: str, value: str) -> None:
+        """Set ``text[key]`` and remember the text, so the layout leaves room for it."""
+        text[key] = value
+        self.written.setdefault(key, set()).add(value)
+
+    @classmethod
+    def of(cls, root: Value, digits: int) -> _Graph:
+        order = reading_order(root)
+        ids = {v: f"v{i}" for i, v in enumerate(order)}
+        consumers: dict[Value, list[tuple[Value, int]]] = {v: [] for v in order}
+        for v in order:
+            for k, inp in enumerate(v.inputs):
+                consumers[inp].append((v, k))
+        return cls(root, order, ids, consumers, digits)
+
+    def wire(self, v: Value, k: int) -> str:
+        return f"{self.ids[v]}-in{k}"
+
+    def blank(self) -> dict[str, str]:
+        """Every text id of any style, blank."""
+        text = {"caption": ""}
+        for v in self.order:
+            i = self.ids[v]
+            text[f"{i}-data"] = text[f"{i}-grad"] = ""
+            for k in range(len(v.inputs)):
+                w = self.wire(v, k)
+                text[f"{w}-val"] = text[f"{w}-grad"] = text[f"{w}-local"] = ""
+        return text
+
+    def number(self, x: float) -> str:
+        return fmt(x, self.digits)
+
+    def running_sum(self, terms: list[float]) -> str:
+        """A node's gradient as received so far: ``-2.00``, or ``5.00 + 2.00 = 7.00`` from several consumers."""
+        if not terms:
+            return ""
+        if len(terms) == 1:
+            return self.number(terms[0])
+        return " + ".join(self.number(t) for t in terms) + f" = {self.number(math.fsum(terms))}"
+
+    def lit_of(self, v: Value) -> set[str]:
+        i = self.ids[v]
+        lit = {i}
+        if v.inputs:
+            lit |= {f"{i}-op", f"{i}-out", *(self.wire(v, k) for k in range(len(v.inputs)))}
+        return lit
+
+
+def _values(graph: _Graph, text: dict[str, str], shown: Iterable[Value]) -> None:
+    """Fill in the value of each node in ``shown``, in its cell and on every wire it feeds."""
+    for v in shown:
+        graph.put(text, f"{graph.ids[v]}-data", graph.number(v.data))
+        for consumer, k in graph.consumers[v]:
+            graph.put(text, f"{graph.wire(consumer, k)}-val", graph.number(v.data))
+
+
+def _exact_note(step: Step, digits: int) -> str:
+    """What the caption adds when a product of the printed numbers is not the exact gradient rounded."""
+    shown = [fmt(float(fmt(step.upstream, digits)) * float(fmt(x, digits)), digits) for x in step.local]
+    exact = [fmt(x, digits) for x in step.downstream]
+    if shown == exact:
+        return ""
+    return f"   (exactly {exact[0] if len(exact) == 1 else '(' + ', '.join(exact) + ')'}: the picture shows exact values)"
+
+
+def backward_states(root: Value, digits: int = 2, show_local_grads: bool = False) -> list[Frame]:
+    """One state per step of the engine's ``backward_walk``: the gradients known so far, the current gate lit.
+
+    A gradient appears on a wire and in the receiver the moment it is sent; a node with several
+    consumers shows the running sum. ``.grad`` of every node is restored afterwards.
+    """
+    graph = _Graph.of(check_root(root, "backward_frames"), digits)
+    return _backward(graph, show_local_grads)
+
+
+def _backward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
+    saved = {v: v.grad for v in graph.order}
+    received: dict[Value, list[float]] = {v: [] for v in graph.order}
+    text = graph.blank()
+    _values(graph, text, graph.order)
+    if show_local_grads:
+        _locals(graph, text, graph.order)
+    frames = []
+    n = len(graph.order)
+    try:
+        for index, (node, upstream) in enumerate(backward_walk(graph.root), 1):
+            if node is graph.root:
+                received[node].append(upstream)
+                graph.put(text, f"{graph.ids[node]}-grad", graph.running_sum(received[node]))
+            step = Step.of(node, upstream, graph.digits)
+            state = dict(text)
+            if node.inputs:
+                _locals(graph, state, [node])
+                for k, (inp, down) in enumerate(zip(node.inputs, step.downstream)):
+                    received[inp].append(down)
+                    for key, value in ((f"{graph.wire(node, k)}-grad", graph.number(down)),
+                                       (f"{graph.ids[inp]}-grad", graph.running_sum(received[inp]))):
+                        graph.put(text, key, value)
+                        state[key] = value
+            caption = f"backward step {index}/{n}:  {step.format(graph.digits)}{_exact_note(step, graph.digits)}"
+            graph.put(state, "caption", caption)
+            frames.append(Frame(index, "backward", caption, state, frozenset(graph.lit_of(node))))
+    finally:
+        for v, grad in saved.items():
+            v.grad = grad
+    return frames
+
+
+def _locals(graph: _Graph, text: dict[str, str], nodes: Iterable[Value]) -> None:
+    for v in nodes:
+        for k, local in enumerate(v.local_grads):
+            graph.put(text, f"{graph.wire(v, k)}-local", f"local {graph.number(local)}")
+
+
+def forward_states(root: Value, digits: int = 2, show_local_grads: bool = False) -> list[Frame]:
+    """One state per forward step: the leaves' values, then each op's result as it is computed."""
+    graph = _Graph.of(check_root(root, "forward_frames"), digits)
+    return _forward(graph, show_local_grads)
+
+
+def _forward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
+    text = graph.blank()
+    frames = []
+    n = len(graph.order)
+    for index, node in enumerate(forward_order(graph.root), 1):
+        _values(graph, text, [node])
+        state = dict(text)
+        if show_local_grads:
+            _locals(graph, state, [node])
+        caption = f"forward step {index}/{n}:  {ForwardStep(node, node.inputs, node.data, graph.digits)}"
+        graph.put(state, "caption", caption)
+        frames.append(Frame(index, "forward", caption, state, frozenset(graph.lit_of(node))))
+    return frames
+
+
+def final_state(root: Value, digits: int = 2, show_grad: bool | str = True, show_local_grads: bool = False,
+                caption: str = "") -> Frame:
+    """The finished picture: every value, and every gradient (the ``.grad`` of each node) unless ``show_grad``
+    is False or ``"blank"``; a node with several consumers shows the sum of what each sent."""
+    graph = _Graph.of(check_root(root, "draw"), digits)
+    return _final(graph, show_grad, show_local_grads, caption)
+
+
+def _final(graph: _Graph, show_grad: bool | str, show_local_grads: bool, caption: str) -> Frame:
+    text = graph.blank()
+    _values(graph, text, graph.order)
+    if show_local_grads:
+        _locals(graph, text, graph.order)
+    if show_grad is True:
+        sent: dict[Value, list[float]] = {v: [] for v in graph.order}
+        for v in reversed(graph.order):  # each consumer's share: the trace's upstream × local at its .grad
+            for k, (inp, down) in enumerate(zip(v.inputs, Step.of(v, v.grad).downstream)):
+                sent[inp].append(down)
+                graph.put(text, f"{graph.wire(v, k)}-grad", graph.number(down))
+        for v in graph.order:
+            many = len(graph.consumers[v]) > 1
+            graph.put(text, f"{graph.ids[v]}-grad", graph.running_sum(sent[v]) if many else graph.number(v.grad))
+    graph.put(text, "caption", caption)
+    return Frame(0, "final", caption, text, frozenset())
+
+
+# --- the layout: dot once, the SVG drawn here ----------------------------------------------
+
+@dataclass
+class _Text:
+    x: float
+    y: float  # baseline
+    size: float
+    colour: str
+    anchor: str = "middle"  # start | middle | end
+    bold: bool = False
+    id: str | None = None  # a text id: its content comes from the state
+    content: str = ""  # fixed text when id is None
+
+
+@dataclass
+class _Shape:
+    kind: str  # rect | ellipse | dot | path
+    points: list[tuple[float, float]]  # rect/ellipse: [(cx, cy), (w, h)]; path: bezier points; dot: [(cx, cy)]
+    fill: str
+    stroke: str
+    width: float = 1.4
+    arrow: list[tuple[float, float]] | None = None  # arrowhead triangle for a path
+    lit_able: bool = True
+
+
+@dataclass
+class _Group:
+    id: str | None
+    shapes: list[_Shape] = field(default_factory=list)
+    texts: list[_Text] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    """One graph laid out once: its groups (shapes and texts, with ids), the canvas, and the text ids it draws."""
+
+    style: str
+    layout: str
+    width: float
+    height: float
+    groups: list[_Group]
+    text_ids: list[str]
+    lit_ids: list[str]
+    offset: tuple[float, float] = (0.0, 0.0)  # where the graph sits on the canvas (fit pads around it)
+    _template: tuple[str, list[tuple[str, ...]]] | None = field(default=None, repr=False)
+
+    def svg(self, frame: Frame | None = None) -> str:
+        """The SVG of the layout, with ``frame`` applied (None: the template with every text id blank)."""
+        return _svg(self, frame)
+
+    def smallest_text(self) -> float:
+        """The smallest font size (in canvas units) of any text the layout draws."""
+        return min(t.size for g in self.groups for t in g.texts)
+
+
+def _size(texts: Iterable[str], size: float, bold: bool = False) -> float:
+    return max((text_width(t, size, bold) for t in texts), default=0.0)
+
+
+def _lay_out(graph: _Graph, style: str, layout: str, fit: str | None) -> Layout:
+    """Lay the graph out once, sized so every text any of its states wrote (``graph.written``) fits."""
+    longest = {key: max(text_width(t, NUMBER_SIZE) for t in texts) for key, texts in graph.written.items()}
+    builder = _Builder(graph, style, layout, longest)
+    return builder.build(fit)
+
+
+class _Builder:
+    """Turns a graph, a style and the widest text of each id into DOT, runs dot, and draws the result."""
+
+    def __init__(self, graph: _Graph, style: str, layout: str, longest: dict[str, float]) -> None:
+        self.graph, self.style, self.layout, self.longest = graph, style, layout, longest
+        self.sizes: dict[str, tuple[float, float]] = {}  # dot node name -> (w, h) in points
+        self.edges: list[tuple[str, str, bool]] = []  # (tail, head, arrow)
+        self.line = NUMBER_SIZE * LINE
+
+    def width(self, key: str, minimum: float = 0.0) -> float:
+        return max(self.longest.get(key, 0.0), minimum)
+
+    # DOT nodes of each style ---------------------------------------------------------------
+    def box(self, v: Value) -> None:
+        i = self.graph.ids[v]
+        caption = text_width("grad", SMALL_SIZE) + 10
+        number = max(self.width(f"{i}-data"), self.width(f"{i}-grad"), text_width("-0.00", NUMBER_SIZE))
+        name = text_width(v.label, NAME_SIZE, bold=True) if v.label else 0.0
+        w = max(caption + number + 16, name + 16)
+        rows = (2 if v.label else 1) + 1
+        self.sizes[i] = (w, rows * self.line + 8)
+
+    def gate(self, v: Value, name: str) -> None:
+        d = max(text_width(str(v.op), OP_SIZE) + 14, 34.0)
+        extra = 2 * (NAME_SIZE * LINE) if self.style == "slide" and v.label else 0.0
+        self.sizes[name] = (max(d, text_width(v.label, NAME_SIZE) + 4 if extra else d), d + extra)
+
+    def mid(self, name: str, top: list[str], bottom: list[str]) -> None:
+        """A wire's label block: the ``top`` texts above the wire, the ``bottom`` ones below."""
+        w = max([self.width(k, 24.0) for k in top + bottom]) + 10
+        if self.layout == "LR":
+            half = max(len(top), len(bottom)) * self.line + 3
+            self.sizes[name] = (w, 2 * half)
+        else:  # TB: top texts left of the vertical wire, bottom ones right of it
+            self.sizes[name] = (2 * w + 8, max(len(top), len(bottom)) * self.line + 6)
+
+    def build(self, fit: str | None) -> Layout:
+        g = self.graph
+        for v in g.order:
+            i = g.ids[v]
+            if self.style == "boxes":
+                self.box(v)
+                if v.inputs:
+                    self.gate(v, f"{i}-op")
+                    for k, inp in enumerate(v.inputs):
+                        w = g.wire(v, k)
+                        self.mid(f"{w}-m", [f"{w}-local"], [f"{w}-grad"])
+                        self.edges += [(g.ids[inp], f"{w}-m", False), (f"{w}-m", f"{i}-op", True)]
+                    self.edges.append((f"{i}-op", i, True))
+            else:
+                if v.inputs:
+                    self.gate(v, i)
+                else:
+                    self.sizes[i] = (text_width(v.label or fmt(v.data, g.digits), NAME_SIZE, True) + 12,
+                                     NAME_SIZE * LINE + 6)
+                consumers = g.consumers[v]
+                if v is g.root or len(consumers) > 1:  # its own wire, to a copy node or to the output
+                    end = f"{i}-end" if v is g.root else f"{i}-copy"
+                    self.sizes[end] = ((text_width(v.label or "f", NAME_SIZE, True) + 12, NAME_SIZE * LINE + 6)
+                                       if v is g.root and v.inputs else (8.0, 8.0))
+                    self.mid(f"{i}-m", [f"{i}-data"], [f"{i}-grad"])
+                    self.edges += [(i, f"{i}-m", False), (f"{i}-m", end, v is g.root)]
+                    for consumer, k in consumers:
+                        w = g.wire(consumer, k)
+                        self.mid(f"{w}-m", [f"{w}-val"], [f"{w}-grad", f"{w}-local"])
+                        self.edges += [(end, f"{w}-m", False), (f"{w}-m", g.ids[consumer], True)]
+                else:
+                    (consumer, k), = consumers
+                    w = g.wire(consumer, k)
+                    self.mid(f"{w}-m", [f"{i}-data"], [f"{i}-grad", f"{w}-local"])
+                    self.edges += [(i, f"{w}-m", False), (f"{w}-m", g.ids[consumer], True)]
+        return self.draw(self.run_dot(), fit)
+
+    def dot_source(self) -> str:
+        sep = {"LR": ("0.35", "0.25"), "TB": ("0.3", "0.3")}[self.layout]
+        lines = [(f'digraph{{rankdir={self.layout};nodesep={sep[0]};ranksep={sep[1]};splines=true;'
+                  'node[shape=box,fixedsize=true,label=""];edge[arrowhead=none];')]
+        for name, (w, h) in self.sizes.items():
+            lines.append(f'"{name}"[width={w / 72:.4f},height={h / 72:.4f}];')
+        for tail, head, _ in self.edges:
+            lines.append(f'"{tail}"->"{head}";')
+        lines.append("}")
+        return "\n".join(lines)
+
+    def run_dot(self) -> dict[str, Any]:
+        from .viz import run_graphviz
+
+        return json.loads(run_graphviz(self.dot_source(), "json0"))
+
+    def draw(self, laid: dict[str, Any], fit: str | None) -> Layout:
+        _, _, gw, gh = (float(x) for x in laid["bb"].split(","))
+        pos: dict[str, tuple[float, float]] = {}
+        for obj in laid.get("objects", []):
+            x, y = (float(c) for c in obj["pos"].split(","))
+            pos[obj["name"]] = (x, gh - y)
+        names = [obj["name"] for obj in laid.get("objects", [])]
+        splines: dict[tuple[str, str], _Spline] = {}
+        for edge in laid.get("edges", []):
+            splines[(names[edge["tail"]], names[edge["head"]])] = _spline(edge["pos"], gh)
+        caption_h = CAPTION_SIZE * LINE + 10
+        caption_w = self.longest.get("caption", 0.0) * CAPTION_SIZE / NUMBER_SIZE + 20
+        width, height = max(gw, caption_w) + 2 * 12, gh + caption_h + 2 * 12
+        ox, oy = 12.0, caption_h + 12.0
+        if fit is not None:
+            aw, ah = FITS[fit]
+            if width / height < aw / ah:
+                new = height * aw / ah
+                ox += (new - width) / 2
+                width = new
+            else:
+                new = width * ah / aw
+                oy += (new - height) / 2
+                height = new
+        groups = self.groups(pos, splines)
+        for group in groups:
+            for shape in group.shapes:
+                sized = shape.kind in ("rect", "ellipse")  # [(centre), (width, height)]: only the centre moves
+                shape.points = [(x, y) if sized and j else (x + ox, y + oy) for j, (x, y) in enumerate(shape.points)]
+                if shape.arrow:
+                    shape.arrow = [(x + ox, y + oy) for x, y in shape.arrow]
+            for text in group.texts:
+                if text.id != "caption":
+                    text.x += ox
+                    text.y += oy
+        groups.insert(0, _Group(None, texts=[_Text(12, 12 + CAPTION_SIZE, CAPTION_SIZE, INK, "start", False,
+                                                   "caption")]))
+        text_ids = [t.id for g in groups for t in g.texts if t.id]
+        lit_ids = [g.id for g in groups if g.id]
+        return Layout(self.style, self.layout, width, height, groups, text_ids, lit_ids, (ox, oy))
+
+    def groups(self, pos: dict[str, tuple[float, float]],
+               splines: dict[tuple[str, str], _Spline]) -> list[_Group]:
+        g, out = self.graph, []
+        wires: dict[str, _Group] = {}
+
+        def wire(group_id: str, mid: str, tail: str, head: str, arrow: bool, top: list[str],
+                 bottom: list[str], colours: list[str]) -> None:
+            group = wires.setdefault(group_id, _Group(group_id))
+            (first, _), (second, tip) = splines[(tail, mid)], splines[(mid, head)]
+            c = pos[mid]
+            path = [*first, c, c, c, second[0], second[0], second[0], *second[1:]]
+            shape = _Shape("path", path, "none", WIRE, 1.6)
+            if arrow and tip is not None:
+                shape.arrow = _arrowhead(second[-1], tip)
+            group.shapes.append(shape)
+            group.texts += self.wire_texts(pos[mid], top, bottom, colours)
+
+        for v in g.order:
+            i = g.ids[v]
+            x, y = pos[i]
+            if self.style == "boxes":
+                out.append(self.box_group(v, x, y))
+                if v.inputs:
+                    out.append(self.gate_group(v, f"{i}-op", *pos[f"{i}-op"]))
+                    for k in range(len(v.inputs)):
+                        w = g.wire(v, k)
+                        wire(w, f"{w}-m", g.ids[v.inputs[k]], f"{i}-op", True, [f"{w}-local"], [f"{w}-grad"],
+                             [LOCAL_INK, GRAD_INK])
+                    out_wire = wires.setdefault(f"{i}-out", _Group(f"{i}-out"))
+                    spline, tip = splines[(f"{i}-op", i)]
+                    out_wire.shapes.append(_Shape("path", spline, "none", WIRE, 1.6,
+                                                  _arrowhead(spline[-1], tip) if tip else None))
+                continue
+            out.append(self.gate_group(v, i, x, y) if v.inputs else self.name_group(v, i, x, y))
+            consumers = g.consumers[v]
+            if v is g.root or len(consumers) > 1:
+                end = f"{i}-end" if v is g.root else f"{i}-copy"
+                wire(f"{i}-out", f"{i}-m", i, end, v is g.root, [f"{i}-data"], [f"{i}-grad"], [INK, GRAD_INK])
+                ex, ey = pos[end]
+                if v is g.root and v.inputs:
+                    out.append(_Group(None, texts=[_Text(ex, ey + NAME_SIZE * 0.35, NAME_SIZE, INK, "middle", True,
+                                                         None, v.label or "f")]))
+                else:
+                    wires[f"{i}-out"].shapes.append(_Shape("dot", [(ex, ey)], WIRE, WIRE, 1.0))
+                for consumer, k in consumers:
+                    w = g.wire(consumer, k)
+                    wire(w, f"{w}-m", end, g.ids[consumer], True, [f"{w}-val"], [f"{w}-grad", f"{w}-local"],
+                         [INK, GRAD_INK, LOCAL_INK])
+            else:
+                (consumer, k), = consumers
+                w = g.wire(consumer, k)
+                wire(w, f"{w}-m", i, g.ids[consumer], True, [f"{i}-data"], [f"{i}-grad", f"{w}-local"],
+                     [INK, GRAD_INK, LOCAL_INK])
+        return [*wires.values(), *out]  # wires first, so boxes and gates are drawn over their ends
+
+    def wire_texts(self, centre: tuple[float, float], top: list[str], bottom: list[str],
+                   colours: list[str]) -> list[_Text]:
+        x, y = centre
+        texts, line = [], self.line
+        colour = iter(colours)
+        if self.layout == "LR":
+            for j, key in enumerate(reversed(top)):
+                texts.append(_Text(x, y - 4 - j * line, NUMBER_SIZE, next(colour), "middle", False, key))
+            for j, key in enumerate(bottom):
+                size = NUMBER_SIZE if j == 0 else SMALL_SIZE
+                texts.append(_Text(x, y + 4 + NUMBER_SIZE * 0.8 + j * line, size, next(colour), "middle", False, key))
+        else:
+            for j, key in enumerate(top):
+                texts.append(_Text(x - 6, y + NUMBER_SIZE * 0.35 + j * line, NUMBER_SIZE, next(colour), "end",
+                                   False, key))
+            for j, key in enumerate(bottom):
+                size = NUMBER_SIZE if j == 0 else SMALL_SIZE
+                texts.append(_Text(x + 6, y + NUMBER_SIZE * 0.35 + j * line, size, next(colour), "start", False, key))
+        return texts
+
+    def box_group(self, v: Value, x: float, y: float) -> _Group:
+        i = self.graph.ids[v]
+        w, h = self.sizes[i]
+        fill, edge = (BOX_FILL, BOX_EDGE) if v.inputs else (LEAF_FILL, LEAF_EDGE)
+        group = _Group(i, [_Shape("rect", [(x, y), (w, h)], fill, edge, 1.2)])
+        top, line = y - h / 2 + 4, self.line
+        row = 0
+        if v.label:
+            group.texts.append(_Text(x, top + line * 0.78, NAME_SIZE, INK, "middle", True, None, v.label))
+            row = 1
+        for caption, colour in (("data", INK), ("grad", GRAD_INK)):
+            base = top + line * (row + 0.78)
+            group.texts.append(_Text(x - w / 2 + 8, base, SMALL_SIZE, MUTED, "start", False, None, caption))
+            group.texts.append(_Text(x + w / 2 - 8, base, NUMBER_SIZE, colour, "end", False, f"{i}-{caption}"))
+            row += 1
+        return group
+
+    def gate_group(self, v: Value, name: str, x: float, y: float) -> _Group:
+        d = max(text_width(str(v.op), OP_SIZE) + 14, 34.0)
+        group = _Group(name, [_Shape("ellipse", [(x, y), (d, d) if self.style == "slide" else (d, min(d, 30.0))],
+                                     OP_FILL, OP_EDGE, 1.4)])
+        group.texts.append(_Text(x, y + OP_SIZE * 0.35, OP_SIZE, INK, "middle", False, None, str(v.op)))
+        if self.style == "slide" and v.label:
+            group.texts.append(_Text(x, y - d / 2 - 6, NAME_SIZE, MUTED, "middle", True, None, v.label))
+        return group
+
+    def name_group(self, v: Value, i: str, x: float, y: float) -> _Group:
+        w, h = self.sizes[i]
+        group = _Group(i, [_Shape("rect", [(x, y), (w, h)], LEAF_FILL, LEAF_EDGE, 1.0)])
+        group.texts.append(_Text(x, y + NAME_SIZE * 0.35, NAME_SIZE, INK, "middle", True, None,
+                                 v.label or fmt(v.data, self.graph.digits)))
+        return group
+
+
+def _spline(pos: str, height: float) -> tuple[list[tuple[float, float]], tuple[float, float] | None]:
+    """A Graphviz edge ``pos`` ("e,x,y p0 p1 ...") as its bezier points and arrow tip (y down)."""
+    points, end = [], None
+    for part in pos.split():
+        if part.startswith(("e,", "s,")):
+            _, x, y = part.split(",")
+            if part[0] == "e":
+                end = (float(x), height - float(y))
+            continue
+        x, y = part.split(",")
+        points.append((float(x), height - float(y)))
+    return points, end
+
+
+def _arrowhead(tip_from: tuple[float, float], tip: tuple[float, float]) -> list[tuple[float, float]]:
+    (x0, y0), (x1, y1) = tip_from, tip
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    size = 9.0
+    bx, by = x1 - ux * size, y1 - uy * size
+    return [(x1, y1), (bx - uy * size * 0.45, by + ux * size * 0.45), (bx + uy * size * 0.45, by - ux * size * 0.45)]
+
+
+# --- SVG ----------------------------------------------------------------------------------------
+
+_CSS = (f".lit>.shape{{fill:{LIT_FILL};stroke:{LIT_EDGE};stroke-width:3}}"
+        f".lit>.wire{{stroke:{LIT_EDGE};stroke-width:3.2}}.lit>.head{{fill:{LIT_EDGE};stroke:{LIT_EDGE}}}")
+
+
+def _path_d(points: list[tuple[float, float]]) -> str:
+    """An SVG path through Graphviz bezier points (p0, then control, control, end triples)."""
+    pts = points
+    d = [f"M{pts[0][0]:.1f},{pts[0][1]:.1f}"]
+    for j in range(1, len(pts) - 2, 3):
+        (a, b), (c, e), (f, g) = pts[j], pts[j + 1], pts[j + 2]
+        d.append(f"C{a:.1f},{b:.1f} {c:.1f},{e:.1f} {f:.1f},{g:.1f}")
+    return "".join(d)
+
+
+def _svg(layout: Layout, frame: Frame | None) -> str:
+    """The layout's SVG with ``frame`` applied: the template's slots filled with its texts and lit groups."""
+    if layout._template is None:
+        layout._template = _compile(_template(layout))
+    form, slots = layout._template
+    text = frame.text if frame is not None else {}
+    lit = frame.lit if frame is not None else frozenset()
+    return form.format(*[_escape(text.get(slot[1], "")) if slot[0] == "text" else slot[3] if slot[1] in lit
+                         else slot[2] for slot in slots])
+
+
+@lru_cache(maxsize=65536)
+def _escape(text: str) -> str:
+    return html.escape(text)
+
+
+def _compile(parts: list[Any]) -> tuple[str, list[tuple[str, ...]]]:
+    """The template as one format string (literal braces doubled) and the slot of each ``{}``."""
+    form, slots = [], []
+    for part in parts:
+        if isinstance(part, str):
+            form.append(part.replace("{", "{{").replace("}", "}}"))
+        else:
+            form.append("{}")
+            slots.append(part)
+    return "".join(form), slots
+
+
+def _template(layout: Layout) -> list[Any]:
+    """The SVG as fixed strings and slots: ("text", id) for a text's content, ("lit", id, off, on) per group."""
+    parts: list[Any] = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width:.1f} {layout.height:.1f}" '
+         f'width="{layout.width:.0f}pt" height="{layout.height:.0f}pt" font-family="{FONT}">\n'
+         f"<style>{_CSS}</style>\n"
+         f'<rect width="{layout.width:.1f}" height="{layout.height:.1f}" fill="white"/>\n')]
+    for group in layout.groups:
+        shapes = "".join(_svg_shape(shape) for shape in group.shapes)
+        if group.id:
+            lit = "".join(_svg_shape(_lit(shape)) for shape in group.shapes)
+            parts.append(("lit", group.id, f'<g id="{group.id}">{shapes}', f'<g id="{group.id}" class="lit">{lit}'))
+        else:
+            parts.append(f"<g>{shapes}")
+        for t in group.texts:
+            weight = ' font-weight="bold"' if t.bold else ""
+            ident = f' id="{t.id}"' if t.id else ""
+            parts.append(f'\n<text{ident} x="{t.x:.1f}" y="{t.y:.1f}" font-size="{t.size:g}" fill="{t.colour}" '
+                         f'text-anchor="{t.anchor}"{weight}>')
+            parts.append(("text", t.id) if t.id else html.escape(t.content))
+            parts.append("</text>")
+        parts.append("</g>\n")
+    parts.append("</svg>\n")
+    return parts
+
+
+def _lit(shape: _Shape) -> _Shape:
+    """``shape`` in the highlight colours (what the CSS class ``lit`` does in a browser)."""
+    if shape.kind in ("rect", "ellipse"):
+        return _Shape(shape.kind, shape.points, LIT_FILL, LIT_EDGE, 3.0)
+    return _Shape(shape.kind, shape.points, LIT_EDGE if shape.kind == "dot" else shape.fill, LIT_EDGE, 3.2,
+                  shape.arrow)
+
+
+def _svg_shape(shape: _Shape) -> str:
+    if shape.kind == "rect":
+        (x, y), (w, h) = shape.points
+        return (f'<rect class="shape" x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                f'rx="4" fill="{shape.fill}" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
+    if shape.kind == "ellipse":
+        (x, y), (w, h) = shape.points
+        return (f'<ellipse class="shape" cx="{x:.1f}" cy="{y:.1f}" rx="{w / 2:.1f}" ry="{h / 2:.1f}" '
+                f'fill="{shape.fill}" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
+    if shape.kind == "dot":
+        (x, y), = shape.points
+        return f'<circle class="head" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{shape.fill}"/>'
+    line = (f'<path class="wire" d="{_path_d(shape.points)}" fill="none" stroke="{shape.stroke}" '
+            f'stroke-width="{shape.width}"/>')
+    if shape.arrow:
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in shape.arrow)
+        line += f'<polygon class="head" points="{pts}" fill="{shape.stroke}" stroke="{shape.stroke}"/>'
+    return line
+
+
+# --- frame sets ---------------------------------------------------------------------------------
+
+@dataclass
+class FrameSet:
+    """The frames of one graph on one layout: ``svg(i)`` for frame i (from 0), ``to_json()`` for the player."""
+
+    layout: Layout
+    frames: list[Frame]
+    root: Value
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def svg(self, i: int) -> str:
+        return self.layout.svg(self.frames[i])
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"svg": the template, "width", "height", "text_ids", "lit_ids", "frames": [Frame.to_json(), ...]}``."""
+        keep = set(self.layout.text_ids)
+        frames = []
+        for frame in self.frames:
+            state = frame.to_json()
+            state["text"] = {k: v for k, v in frame.text.items() if k in keep}
+            state["lit"] = [k for k in state["lit"] if k in set(self.layout.lit_ids)]
+            frames.append(state)
+        return {"svg": self.layout.svg(), "width": self.layout.width, "height": self.layout.height,
+                "style": self.layout.style, "layout": self.layout.layout,
+                "text_ids": self.layout.text_ids, "lit_ids": self.layout.lit_ids, "frames": frames}
+
+
+def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout: str = "LR", digits: int = 2,
+              fit: str | None = None, show_local_grads: bool = False) -> FrameSet:
+    """The frames of ``root``'s backward (or forward) pass, all on one layout (``dot`` runs once)."""
+    check_options(style, layout, digits, fit, f"{kind}_frames")
+    if kind not in ("backward", "forward"):
+        raise ValueError(f"frame_set: kind must be 'backward' or 'forward', got {kind!r}")
+    graph = _Graph.of(check_root(root, f"{kind}_frames"), digits)
+    frames = _backward(graph, show_local_grads) if kind == "backward" else _forward(graph, show_local_grads)
+    _final(graph, True, True, "")  # room for the finished picture's texts too: the same layout serves it
+    return FrameSet(_lay_out(graph, style, layout, fit), frames, root)
+
+
+def picture(root: Value, style: str = "slide", layout: str = "LR", digits: int = 2, fit: str | None = None,
+            show_grad: bool | str = True, show_local_grads: bool = False, caption: str = "") -> FrameSet:
+    """The finished picture of ``root``'s graph as a one-frame set (values and ``.grad`` of every node)."""
+    check_options(style, layout, digits, fit, "draw")
+    graph = _Graph.of(check_root(root, "draw"), digits)
+    final = _final(graph, show_grad, show_local_grads, caption)
+    return FrameSet(_lay_out(graph, style, layout, fit), [final], root)
+
+
+__all__ = ["Frame", "FrameSet", "Layout", "backward_states", "final_state", "forward_states", "frame_set",
+           "picture", "text_width"]
