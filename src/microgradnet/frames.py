@@ -36,6 +36,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Optional
 
 from .engine import Value, backward_walk
@@ -347,6 +348,7 @@ class _Builder:
     def __init__(self, graph: _Graph, style: str, layout: str, longest: dict[str, float]) -> None:
         self.graph, self.style, self.layout, self.longest = graph, style, layout, longest
         self.sizes: dict[str, tuple[float, float]] = {}  # dot node name -> (w, h) in points
+        self.shapes: dict[str, str] = {}  # dot node name -> its shape where not a box (gates, copy nodes)
         self.edges: list[tuple[str, str, bool]] = []  # (tail, head, arrow)
         self.line = NUMBER_SIZE * LINE
 
@@ -365,8 +367,8 @@ class _Builder:
 
     def gate(self, v: Value, name: str) -> None:
         d = max(text_width(str(v.op), OP_SIZE) + 14, 34.0)
-        extra = 2 * (NAME_SIZE * LINE) if self.style == "slide" and v.label else 0.0
-        self.sizes[name] = (max(d, text_width(v.label, NAME_SIZE) + 4 if extra else d), d + extra)
+        self.sizes[name] = (d, d if self.style == "slide" else min(d, 30.0))
+        self.shapes[name] = "circle" if self.style == "slide" else "ellipse"
 
     def mid(self, name: str, top: list[str], bottom: list[str]) -> None:
         """A wire's label block: the ``top`` texts above the wire, the ``bottom`` ones below."""
@@ -401,6 +403,8 @@ class _Builder:
                     end = f"{i}-end" if v is g.root else f"{i}-copy"
                     self.sizes[end] = ((text_width(v.label or "f", NAME_SIZE, True) + 12, NAME_SIZE * LINE + 6)
                                        if v is g.root and v.inputs else (8.0, 8.0))
+                    if end.endswith("-copy"):
+                        self.shapes[end] = "circle"
                     self.mid(f"{i}-m", [f"{i}-data"], [f"{i}-grad"])
                     self.edges += [(i, f"{i}-m", False), (f"{i}-m", end, v is g.root)]
                     for consumer, k in consumers:
@@ -419,9 +423,10 @@ class _Builder:
         lines = [(f'digraph{{rankdir={self.layout};nodesep={sep[0]};ranksep={sep[1]};splines=true;'
                   'node[shape=box,fixedsize=true,label=""];edge[arrowhead=none];')]
         for name, (w, h) in self.sizes.items():
-            lines.append(f'"{name}"[width={w / 72:.4f},height={h / 72:.4f}];')
-        for tail, head, _ in self.edges:
-            lines.append(f'"{tail}"->"{head}";')
+            shape = f",shape={self.shapes[name]}" if name in self.shapes else ""
+            lines.append(f'"{name}"[width={w / 72:.4f},height={h / 72:.4f}{shape}];')
+        for tail, head, arrow in self.edges:
+            lines.append(f'"{tail}"->"{head}"' + ("[arrowhead=normal];" if arrow else ";"))
         lines.append("}")
         return "\n".join(lines)
 
@@ -564,9 +569,9 @@ class _Builder:
         return group
 
     def gate_group(self, v: Value, name: str, x: float, y: float) -> _Group:
-        d = max(text_width(str(v.op), OP_SIZE) + 14, 34.0)
-        group = _Group(name, [_Shape("ellipse", [(x, y), (d, d) if self.style == "slide" else (d, min(d, 30.0))],
-                                     OP_FILL, OP_EDGE, 1.4)])
+        w, h = self.sizes[name]
+        d = h
+        group = _Group(name, [_Shape("ellipse", [(x, y), (w, h)], OP_FILL, OP_EDGE, 1.4)])
         group.texts.append(_Text(x, y + OP_SIZE * 0.35, OP_SIZE, INK, "middle", False, None, str(v.op)))
         if self.style == "slide" and v.label:
             group.texts.append(_Text(x, y - d / 2 - 6, NAME_SIZE, MUTED, "middle", True, None, v.label))
@@ -754,3 +759,139 @@ def picture(root: Value, style: str = "slide", layout: str = "LR", digits: int =
 
 __all__ = ["Frame", "FrameSet", "Layout", "backward_states", "final_state", "forward_states", "frame_set",
            "picture", "text_width"]
+
+
+# --- raster and PDF: the same layout and states, drawn with matplotlib ----------------------
+
+RASTER_SCALE = 2.0  # pixels per point in PNG/GIF frames: 144 dpi, sharp on a projector
+_FAMILIES = ["Helvetica", "Arial", "Liberation Sans", "Nimbus Sans", "DejaVu Sans"]
+
+
+@lru_cache(maxsize=None)
+def _family() -> str:
+    """The first of Helvetica's stand-ins that matplotlib has (Liberation/Nimbus Sans share its widths)."""
+    from matplotlib import font_manager
+
+    for family in _FAMILIES:
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        except ValueError:
+            continue
+        return family
+    return "sans-serif"
+
+
+def _figure(layout: Layout, frame: Frame | None) -> Any:
+    """A matplotlib Figure of ``layout`` with ``frame`` applied, one figure unit per point."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Ellipse, FancyBboxPatch, PathPatch, Polygon
+    from matplotlib.path import Path as MPath
+
+    text = frame.text if frame is not None else {}
+    lit = frame.lit if frame is not None else frozenset()
+    fig = Figure(figsize=(layout.width / 72, layout.height / 72), dpi=72)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, layout.width)
+    ax.set_ylim(layout.height, 0)
+    ax.set_axis_off()
+    z = 1
+    for group in layout.groups:
+        for shape in group.shapes:
+            s = _lit(shape) if group.id in lit else shape
+            if s.kind == "rect":
+                (x, y), (w, h) = s.points
+                ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=4",
+                                            facecolor=s.fill, edgecolor=s.stroke, linewidth=s.width, zorder=z))
+            elif s.kind == "ellipse":
+                (x, y), (w, h) = s.points
+                ax.add_patch(Ellipse((x, y), w, h, facecolor=s.fill, edgecolor=s.stroke, linewidth=s.width, zorder=z))
+            elif s.kind == "dot":
+                ax.add_patch(Ellipse(s.points[0], 8, 8, facecolor=s.fill, edgecolor="none", zorder=z))
+            else:
+                codes = [MPath.MOVETO] + [MPath.CURVE4] * (len(s.points) - 1)
+                ax.add_patch(PathPatch(MPath(s.points, codes), facecolor="none", edgecolor=s.stroke,
+                                       linewidth=s.width, zorder=z))
+                if s.arrow:
+                    ax.add_patch(Polygon(s.arrow, closed=True, facecolor=s.stroke, edgecolor=s.stroke,
+                                         linewidth=1, zorder=z))
+        z += 1
+        for t in group.texts:
+            content = text.get(t.id, "") if t.id else t.content
+            if content:
+                ax.text(t.x, t.y, content, fontsize=t.size, color=t.colour, ha={"start": "left", "end": "right"}.get(
+                    t.anchor, "center"), va="baseline", fontweight="bold" if t.bold else "normal",
+                    family=_family(), zorder=z)
+        z += 1
+    return fig
+
+
+def raster(layout: Layout, frame: Frame | None, fmt: str = "png", scale: float = RASTER_SCALE) -> bytes:
+    """``layout`` with ``frame`` applied as PNG (``scale`` pixels per point) or a one-page PDF."""
+    import io
+
+    buffer = io.BytesIO()
+    _figure(layout, frame).savefig(buffer, format=fmt, dpi=72 * scale, facecolor="white")
+    return buffer.getvalue()
+
+
+def gif(frame_set_: FrameSet, seconds: float = 1.5, scale: float = 1.0, pngs: list[bytes] | None = None) -> bytes:
+    """The frames as an animated GIF (one image per frame, ``seconds`` each, looping), via Pillow.
+
+    ``pngs``: the frames already rendered as PNG (by ``raster``), so they are not drawn twice.
+    """
+    import io
+
+    from PIL import Image
+
+    if pngs is None:
+        pngs = [raster(frame_set_.layout, f, "png", scale) for f in frame_set_.frames]
+    images = [Image.open(io.BytesIO(png)).convert("RGB").quantize(64) for png in pngs]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=int(seconds * 1000),
+                   loop=0, disposal=1)
+    return buffer.getvalue()
+
+
+def pdf(frame_set_: FrameSet) -> bytes:
+    """The frames as a PDF, one page per frame (for slides)."""
+    import io
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pages:
+        for frame in frame_set_.frames:
+            pages.savefig(_figure(frame_set_.layout, frame), facecolor="white")
+    return buffer.getvalue()
+
+
+FRAME_FORMATS = ("svg", "png", "gif", "pdf")
+
+
+def save_frames(frame_set_: FrameSet, directory: str | Path, formats: Iterable[str] = ("svg",),
+                stem: str = "step") -> list[Path]:
+    """Write the frames into ``directory``: ``step-01.svg``, ... (``svg``, ``png``), ``step.gif`` and ``step.pdf``."""
+    from .files import check_output, write_atomic
+
+    formats = tuple(formats)
+    unknown = [f for f in formats if f not in FRAME_FORMATS]
+    if unknown or not formats:
+        raise ValueError(f"save_frames: formats must be some of {', '.join(FRAME_FORMATS)}, got {formats!r}")
+    out = Path(directory)
+    width = max(2, len(str(len(frame_set_))))
+    names = [out / f"{stem}-{i:0{width}d}" for i in range(1, len(frame_set_) + 1)]
+    for path in [*(n.with_suffix(f".{f}") for n in names for f in formats if f in ("svg", "png")),
+                 *(out / f"{stem}.{f}" for f in formats if f in ("gif", "pdf"))]:
+        check_output(path, "frames")
+    written, pngs = [], []
+    for name, frame in zip(names, frame_set_.frames):
+        if "svg" in formats:
+            written.append(write_atomic(name.with_suffix(".svg"), frame_set_.layout.svg(frame), "frames"))
+        if "png" in formats:
+            pngs.append(raster(frame_set_.layout, frame))
+            written.append(write_atomic(name.with_suffix(".png"), pngs[-1], "frames"))
+    if "gif" in formats:
+        written.append(write_atomic(out / f"{stem}.gif", gif(frame_set_, pngs=pngs or None), "frames"))
+    if "pdf" in formats:
+        written.append(write_atomic(out / f"{stem}.pdf", pdf(frame_set_), "frames"))
+    return written
