@@ -35,7 +35,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -767,7 +767,7 @@ RASTER_SCALE = 2.0  # pixels per point in PNG/GIF frames: 144 dpi, sharp on a pr
 _FAMILIES = ["Helvetica", "Arial", "Liberation Sans", "Nimbus Sans", "DejaVu Sans"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _family() -> str:
     """The first of Helvetica's stand-ins that matplotlib has (Liberation/Nimbus Sans share its widths)."""
     from matplotlib import font_manager
