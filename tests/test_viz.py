@@ -11,7 +11,7 @@ import graphviz
 import pytest
 
 import microgradnet as mg
-from microgradnet import Value, draw_dot, forward_frames, show_steps, step_frames, viz
+from microgradnet import Value, draw_dot, forward_frames, render, show_steps, step_frames, viz
 from microgradnet.viz import FrameStrip, number, save, value_mimebundle
 
 NODE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(.*)\]$")
@@ -300,9 +300,11 @@ def test_show_steps_slider_with_ipywidgets(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def hide_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No system ``dot`` on PATH and no graphviz-pure (the ``render`` extra) either."""
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(render, "_graphviz_pure", lambda: None)
 
 
 def test_without_dot_drawing_falls_back_to_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -314,9 +316,9 @@ def test_without_dot_drawing_falls_back_to_source(monkeypatch: pytest.MonkeyPatc
         graph.pipe(format="svg")
     bundle = graph._repr_mimebundle_()
     assert list(bundle) == ["text/plain"]
-    warning, source = bundle["text/plain"].split("\n", 1)
+    warning, text = bundle["text/plain"].split("\n", 1)
     assert "dot program was not found" in warning and "apt-get install graphviz" in warning
-    assert source == graph.source
+    assert "exp: upstream -0.53 × local 0.37 = -0.20" in text and "digraph" not in text  # the trace, not DOT
     assert list(f._repr_mimebundle_()) == ["text/plain"]
     assert "brew install graphviz" in f._repr_mimebundle_()["text/plain"]
     assert "<pre>" in show_steps(step_frames(f))._repr_html_()

@@ -9,6 +9,7 @@ from .functional import GradcheckError, grad, gradcheck, numerical_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
+from .player import save_html
 from .plot import plot_activation, plot_decision_boundary, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
 from .tape import Tape, TapeError, record
@@ -82,6 +83,7 @@ __all__ = [
     "practice",
     "predict",
     "record",
+    "save_html",
     "show_steps",
     "step_frames",
     "topological_order",

@@ -2,7 +2,8 @@
 
 Every number drawn is read from the nodes (``data``, ``grad``, ``local_grads``); the backward
 frames come from the engine's own ``backward_walk``. graphviz is imported only when drawing.
-Without Graphviz's ``dot`` program, drawings still build and fall back to their DOT source.
+Drawings are laid out by ``render`` (system ``dot``, else graphviz-pure); without either they still
+build, a notebook shows them as the readable trace and ``save`` writes their DOT source.
 """
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from .engine import Value, backward_walk, topological_order
+from .render import INSTALL_HINT, NoRenderer, render, trace_text
+from .files import write_atomic
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
 
 if TYPE_CHECKING:
     import graphviz
 
-INSTALL_HINT = "install Graphviz: apt-get install graphviz, brew install graphviz or conda install graphviz"
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
 
 # a palette that stays readable on a projector: dark text on light fills, red for gradients
-_FONT = "Helvetica,Arial,sans-serif"
+_FONT = "Helvetica"  # one name: a list makes renderers without fontconfig fall back to Times metrics
 _INK = "#1f1f1f"
 _LEAF_FILL, _LEAF_EDGE = "#dbe9f7", "#2f5597"
 _COMPUTED_FILL, _COMPUTED_EDGE = "#f3f3f3", "#595959"
@@ -58,7 +60,9 @@ def draw_dot(
     _check_show_grad(show_grad)
     order = _checked_order(root, max_nodes)
     grads = _grad_cells(show_grad, {v: v.grad for v in order})
-    return _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
+    graph = _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
+    graph.trace_root = root
+    return graph
 
 
 def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
@@ -102,7 +106,7 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
 def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str] = ("svg", "png")) -> list[Path]:
     """Write ``graph`` as ``path.svg``, ``path.png``, ... (a format suffix on ``path`` is dropped); return the paths.
 
-    Without Graphviz's ``dot`` program, writes ``path.dot`` instead and warns how to install it.
+    Without a renderer (see ``render``), writes ``path.dot`` instead and warns how to get one.
     """
     import graphviz
 
@@ -119,21 +123,20 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     try:
         for fmt in formats:
             written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
-    except graphviz.ExecutableNotFound:
+    except NoRenderer:
         dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
         warnings.warn(f"Graphviz's dot program was not found, so only {dot_path} was written; to get "
-                      f"{', '.join(formats)}, {INSTALL_HINT}", RuntimeWarning, stacklevel=2)
+                      f"{', '.join(formats)}, {INSTALL_HINT}; or render it elsewhere: "
+                      f"dot -T{formats[0]} {dot_path} -o {base.name}.{formats[0]}", RuntimeWarning, stacklevel=2)
         return [*written, dot_path]
     return written
 
 
 def svg(graph: graphviz.Digraph) -> str | None:
-    """``graph`` rendered as SVG text, or None when Graphviz's ``dot`` program is not installed."""
-    import graphviz
-
+    """``graph`` rendered as SVG text, or None when no renderer can run (see ``render``)."""
     try:
         return _render(graph, "svg").decode("utf-8")
-    except graphviz.ExecutableNotFound:
+    except NoRenderer:
         return None
 
 
@@ -146,7 +149,8 @@ def value_mimebundle(value: Value) -> dict[str, str]:
                               f"use draw_dot(value, max_nodes={n}) to draw it)"}
     image = svg(draw_dot(value, max_nodes=None))
     if image is None:
-        return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})"}
+        return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})\n"
+                              f"{trace_text(value)}"}
     return {"text/plain": text, "image/svg+xml": image}
 
 
@@ -333,12 +337,16 @@ def _drawing_class() -> type:
             nodes = sum(1 for line in self.body if line.startswith("\tv") and "->" not in line)
             return f"<microgradnet drawing: {nodes} graph nodes>"
 
+        trace_root: Value | None = None  # draw_dot's root: its trace is the text shown without a renderer
+
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
             try:
-                return super()._repr_mimebundle_(include, exclude, **kwargs)
-            except graphviz.ExecutableNotFound:
-                return {"text/plain": f"(Graphviz's dot program was not found, showing the DOT source; "
-                                      f"{INSTALL_HINT})\n{self.source}"}
+                return {"image/svg+xml": _render(self, "svg").decode("utf-8")}
+            except NoRenderer:
+                caption = self.graph_attr.get("label", "")[1:-1]
+                text = trace_text(self.trace_root) if self.trace_root is not None else html.unescape(caption)
+                return {"text/plain": f"(Graphviz's dot program was not found, showing the trace; "
+                                      f"{INSTALL_HINT})\n{text}"}
 
     return Drawing
 
@@ -348,7 +356,7 @@ def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
         graph = graph.copy()
         graph.graph_attr["dpi"] = "150"
-    return graph.pipe(format=fmt)
+    return render(graph.source, fmt)
 
 
 def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
@@ -359,8 +367,7 @@ def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
 
 
 def _write(path: Path, content: bytes) -> Path:
-    path.write_bytes(content)
-    return path
+    return write_atomic(path, content, "save")
 
 
 def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:
