@@ -1,6 +1,6 @@
 """Pictures of a graph laid out once and restyled per step: the frame model shared by Python and the HTML player.
 
-A ``Layout`` runs Graphviz's ``dot`` once (``-Tjson0``: positions and wire splines only) and draws the
+A ``Layout`` runs Graphviz's ``dot`` once (``-Tjson``: node positions and wire splines) and draws the
 graph itself as ONE SVG whose changing parts carry stable ids. A ``Frame`` is a state of that SVG:
 the text each id shows and which ids are lit, plus the caption (the trace line at ``digits``).
 Python writes static frames (SVG, PNG, GIF, PDF) by applying the states to the one layout, and
@@ -57,7 +57,7 @@ LIT_FILL, LIT_EDGE = "#ffd54f", "#c62828"
 WIRE = "#404040"
 
 # sizes in points (1 SVG user unit = 1 pt)
-NUMBER_SIZE, NAME_SIZE, OP_SIZE, SMALL_SIZE, CAPTION_SIZE = 16.0, 16.0, 18.0, 13.0, 18.0
+NUMBER_SIZE, NAME_SIZE, OP_SIZE, SMALL_SIZE, CAPTION_SIZE = 16.0, 16.0, 17.0, 14.0, 18.0
 LINE = 1.25  # line height, in font sizes
 
 # Helvetica advance widths in 1/1000 em (the characters pictures use; others count as 0.6 em)
@@ -373,6 +373,7 @@ class _Builder:
     def mid(self, name: str, top: list[str], bottom: list[str]) -> None:
         """A wire's label block: the ``top`` texts above the wire, the ``bottom`` ones below."""
         w = max([self.width(k, 24.0) for k in top + bottom]) + 10
+        top, bottom = self.shown(top), self.shown(bottom)  # room only for lines some state writes
         if self.layout == "LR":
             half = max(len(top), len(bottom)) * self.line + 3
             self.sizes[name] = (w, 2 * half)
@@ -396,10 +397,17 @@ class _Builder:
                 if v.inputs:
                     self.gate(v, i)
                 else:
-                    self.sizes[i] = (text_width(v.label or fmt(v.data, g.digits), NAME_SIZE, True) + 12,
-                                     NAME_SIZE * LINE + 6)
+                    name = text_width(v.label or fmt(v.data, g.digits), NAME_SIZE, True)
+                    lines = 2 if self.shared_leaf(v) else 1  # a shared leaf is its own copy node, its sum inside
+                    self.sizes[i] = (max(name, self.width(f"{i}-grad") if lines == 2 else 0.0) + 12,
+                                     lines * NAME_SIZE * LINE + 6)
                 consumers = g.consumers[v]
-                if v is g.root or len(consumers) > 1:  # its own wire, to a copy node or to the output
+                if self.shared_leaf(v):
+                    for consumer, k in consumers:
+                        w = g.wire(consumer, k)
+                        self.mid(f"{w}-m", [f"{w}-val"], [f"{w}-grad", f"{w}-local"])
+                        self.edges += [(i, f"{w}-m", False), (f"{w}-m", g.ids[consumer], True)]
+                elif v is g.root or len(consumers) > 1:  # its own wire, to a copy node or to the output
                     end = f"{i}-end" if v is g.root else f"{i}-copy"
                     self.sizes[end] = ((text_width(v.label or "f", NAME_SIZE, True) + 12, NAME_SIZE * LINE + 6)
                                        if v is g.root and v.inputs else (8.0, 8.0))
@@ -418,8 +426,16 @@ class _Builder:
                     self.edges += [(i, f"{w}-m", False), (f"{w}-m", g.ids[consumer], True)]
         return self.draw(self.run_dot(), fit)
 
+    def shown(self, keys: list[str]) -> list[str]:
+        """The first of ``keys`` and those of the rest that some state writes (a wire keeps its first line)."""
+        return keys[:1] + [k for k in keys[1:] if k in self.longest]
+
+    def shared_leaf(self, v: Value) -> bool:
+        """Whether ``v`` is a leaf with several consumers, drawn (style "slide") as its own copy node."""
+        return not v.inputs and v is not self.graph.root and len(self.graph.consumers[v]) > 1
+
     def dot_source(self) -> str:
-        sep = {"LR": ("0.35", "0.25"), "TB": ("0.3", "0.3")}[self.layout]
+        sep = {"LR": ("0.2", "0.12"), "TB": ("0.2", "0.15")}[self.layout]
         lines = [(f'digraph{{rankdir={self.layout};nodesep={sep[0]};ranksep={sep[1]};splines=true;'
                   'node[shape=box,fixedsize=true,label=""];edge[arrowhead=none];')]
         for name, (w, h) in self.sizes.items():
@@ -433,7 +449,7 @@ class _Builder:
     def run_dot(self) -> dict[str, Any]:
         from .viz import run_graphviz
 
-        return json.loads(run_graphviz(self.dot_source(), "json0"))
+        return json.loads(run_graphviz(self.dot_source(), "json"))  # graphviz-pure writes json, not json0
 
     def draw(self, laid: dict[str, Any], fit: str | None) -> Layout:
         _, _, gw, gh = (float(x) for x in laid["bb"].split(","))
@@ -511,7 +527,12 @@ class _Builder:
                 continue
             out.append(self.gate_group(v, i, x, y) if v.inputs else self.name_group(v, i, x, y))
             consumers = g.consumers[v]
-            if v is g.root or len(consumers) > 1:
+            if self.shared_leaf(v):
+                for consumer, k in consumers:
+                    w = g.wire(consumer, k)
+                    wire(w, f"{w}-m", i, g.ids[consumer], True, [f"{w}-val"], [f"{w}-grad", f"{w}-local"],
+                         [INK, GRAD_INK, LOCAL_INK])
+            elif v is g.root or len(consumers) > 1:
                 end = f"{i}-end" if v is g.root else f"{i}-copy"
                 wire(f"{i}-out", f"{i}-m", i, end, v is g.root, [f"{i}-data"], [f"{i}-grad"], [INK, GRAD_INK])
                 ex, ey = pos[end]
@@ -580,8 +601,14 @@ class _Builder:
     def name_group(self, v: Value, i: str, x: float, y: float) -> _Group:
         w, h = self.sizes[i]
         group = _Group(i, [_Shape("rect", [(x, y), (w, h)], LEAF_FILL, LEAF_EDGE, 1.0)])
-        group.texts.append(_Text(x, y + NAME_SIZE * 0.35, NAME_SIZE, INK, "middle", True, None,
-                                 v.label or fmt(v.data, self.graph.digits)))
+        name = v.label or fmt(v.data, self.graph.digits)
+        if self.shared_leaf(v):
+            line = NAME_SIZE * LINE
+            group.texts.append(_Text(x, y - line / 2 + NAME_SIZE * 0.35, NAME_SIZE, INK, "middle", True, None, name))
+            group.texts.append(_Text(x, y + line / 2 + NAME_SIZE * 0.35, NUMBER_SIZE, GRAD_INK, "middle", False,
+                                     f"{i}-grad"))
+        else:
+            group.texts.append(_Text(x, y + NAME_SIZE * 0.35, NAME_SIZE, INK, "middle", True, None, name))
         return group
 
 
@@ -744,7 +771,7 @@ def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout:
         raise ValueError(f"frame_set: kind must be 'backward' or 'forward', got {kind!r}")
     graph = _Graph.of(check_root(root, f"{kind}_frames"), digits)
     frames = _backward(graph, show_local_grads) if kind == "backward" else _forward(graph, show_local_grads)
-    _final(graph, True, True, "")  # room for the finished picture's texts too: the same layout serves it
+    _final(graph, True, show_local_grads, "")  # room for the finished picture's texts too: the same layout serves it
     return FrameSet(_lay_out(graph, style, layout, fit), frames, root)
 
 

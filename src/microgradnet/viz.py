@@ -359,11 +359,9 @@ def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     return render(graph.source, fmt)
 
 
-def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
-    """DOT ``source`` laid out and rendered by Graphviz as ``fmt``: the one place pictures call Graphviz."""
-    import graphviz
-
-    return graphviz.Source(source, engine=engine).pipe(format=fmt)
+def run_graphviz(source: str, fmt: str) -> bytes:
+    """DOT ``source`` laid out by ``render`` as ``fmt``: the one place the frame layouts call Graphviz."""
+    return render(source, fmt)
 
 
 def _write(path: Path, content: bytes) -> Path:
