@@ -12,7 +12,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from . import __version__
 
@@ -122,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--out", metavar="DIR", help="write the graph (or the plots) into DIR")
     example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    _picture_arguments(example)
     example.set_defaults(run=_example)
 
     graph = commands.add_parser(
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE_STEM", help="write the graph as FILE_STEM.svg and FILE_STEM.png")
     graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    _picture_arguments(graph)
     graph.set_defaults(run=_graph)
 
     train = commands.add_parser(
@@ -186,6 +188,37 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
     sheet.set_defaults(run=_worksheet)
     return parser
+
+
+def _digits(text: str) -> int:
+    """An argparse type: decimals to show, a whole number from 0 to 10."""
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"expected a whole number of decimals from 0 to 10, got {text!r}")
+    return int(text)
+
+
+def _picture_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a command draws its graph and frames: --style --digits --layout --fit --gif --pdf."""
+    from .frames import FITS, LAYOUTS, STYLES
+
+    parser.add_argument("--style", choices=STYLES, default="slide",
+                        help="slide: gates as circles, each wire's value above it and its gradient below "
+                        "(default); boxes: a box per value with its data and grad")
+    parser.add_argument("--digits", type=_digits, default=2, metavar="N",
+                        help="decimals of every number printed and drawn (default: 2, as the slides)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="left to right or top to bottom "
+                        "(default: whichever shows the labels larger)")
+    parser.add_argument("--fit", choices=list(FITS), help="pad the pictures to a slide (16:9, 4:3) or a page (a4, letter)")
+    parser.add_argument("--gif", action="store_true", help="with --frames: also write the steps as steps.gif")
+    parser.add_argument("--pdf", action="store_true", help="with --frames: also write the steps as steps.pdf, "
+                        "a page per step")
+
+
+def _picture_options(args: argparse.Namespace) -> dict[str, object]:
+    """The drawing options a command line gave, as ``frames.picture``/``frame_set`` keywords."""
+    if (args.gif or args.pdf) and not args.frames:
+        raise CliError("--gif and --pdf write the frames: give --frames DIR too")
+    return {"style": args.style, "digits": args.digits, "layout": args.layout, "fit": args.fit}
 
 
 def _graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -278,16 +311,17 @@ def _example(args: argparse.Namespace) -> None:
         raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    options = _picture_options(args)
     out = _output_dir(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     built = example.build()
     written = Written()
     if isinstance(built, GraphExample):
-        print(_graph_text(args.name, example.title, example.row, built))
+        print(_graph_text(args.name, example.title, example.row, built, args.digits))
         if out is not None:
-            written.graph(built.root, out / args.name, local_grads=args.local_grads)
+            written.graph(built.root, out / args.name, local_grads=args.local_grads, **options)
         if frames is not None:
-            written.frames(built.root, frames, local_grads=args.local_grads)
+            written.frames(built.root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf, **options)
     else:
         print(_heading(f"Row {example.row}: {example.title}"))
         print("\n".join(built.summary))
@@ -302,6 +336,7 @@ def _graph(args: argparse.Namespace) -> None:
 
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    options = _picture_options(args)
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
     out = _output_stem(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
@@ -309,15 +344,15 @@ def _graph(args: argparse.Namespace) -> None:
     if leaves:
         print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
     print()
-    print(_forward_text(root, leaves))
-    steps = trace_backward(root)
+    print(_forward_text(root, leaves, args.digits))
+    steps = trace_backward(root, args.digits)
     print(_backward_text(steps))
-    print(_gradient_text(root, leaves))
+    print(_gradient_text(root, leaves, digits=args.digits))
     written = Written()
     if out is not None:
-        written.graph(root, out, local_grads=args.local_grads)
+        written.graph(root, out, local_grads=args.local_grads, **options)
     if frames is not None:
-        written.frames(root, frames, local_grads=args.local_grads)
+        written.frames(root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf, **options)
     written.report()
 
 
@@ -410,16 +445,16 @@ def _heading(title: str) -> str:
     return f"{title}\n{'=' * len(title)}"
 
 
-def _graph_text(name: str, title: str, row: int, example: GraphExample) -> str:
+def _graph_text(name: str, title: str, row: int, example: GraphExample, digits: int = 2) -> str:
     """A graph example as the slides show it: formula, forward pass, backward steps, gradient, checks."""
     from .trace import trace_backward
 
     parts = [_heading(f"Row {row}: {title}  [microgradnet example {name}]"), example.formula]
     parts += _wrap(example.point.split(", "), "at ", "   ")
     parts.append("")
-    parts.append(_forward_text(example.root, example.leaves))
-    parts.append(_backward_text(trace_backward(example.root)))
-    parts.append(_gradient_text(example.root, example.leaves, slide_rounding=True))
+    parts.append(_forward_text(example.root, example.leaves, digits))
+    parts.append(_backward_text(trace_backward(example.root, digits)))
+    parts.append(_gradient_text(example.root, example.leaves, slide_rounding=digits == 2, digits=digits))
     if example.checks:
         parts.append(_checks_text(example))
     return "\n".join(parts)
@@ -448,16 +483,16 @@ def _table(rows: list[list[str]], right: set[int], indent: str = "  ") -> list[s
     return lines
 
 
-def _forward_text(root: Value, named: dict[str, Value]) -> str:
+def _forward_text(root: Value, named: dict[str, Value], digits: int = 2) -> str:
     """The leaves' values (the ``named`` ones first, in order), then each op as a table row."""
     from .trace import fmt, trace_forward
 
-    steps = trace_forward(root)
+    steps = trace_forward(root, digits)
     ops = [s for s in steps if s.inputs]
     leaves = [v for v in named.values()] + [s.node for s in steps if not s.inputs and s.node not in named.values()]
     lines = ["Forward pass"]
     if leaves:
-        lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data)}" for v in leaves], "  ")
+        lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data, digits)}" for v in leaves], "  ")
     rows = []
     for step in ops:
         title, _, rest = str(step).partition(": ")
@@ -492,16 +527,16 @@ def _backward_text(steps: list) -> str:
     return "\n".join(lines + raw) + "\n"
 
 
-def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False) -> str:
+def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False, digits: int = 2) -> str:
     """Each named leaf's gradient; for small examples also as a vector, and at 1 decimal as slides round."""
     from .trace import fmt
 
     out = root.label or "f"
     if not leaves:
         return f"Gradient: {out} depends on no named input\n"
-    rows = [[f"∂{out}/∂{name}", "=", fmt(leaf.grad)] for name, leaf in leaves.items()]
-    vector = ", ".join(fmt(leaf.grad) for leaf in leaves.values())
-    lines = [f"Gradient of {out} = {fmt(root.data)}", *_table(rows, right={2})]
+    rows = [[f"∂{out}/∂{name}", "=", fmt(leaf.grad, digits)] for name, leaf in leaves.items()]
+    vector = ", ".join(fmt(leaf.grad, digits) for leaf in leaves.values())
+    lines = [f"Gradient of {out} = {fmt(root.data, digits)}", *_table(rows, right={2})]
     if len(leaves) <= 6:  # the slides write the gradient as a vector for small examples
         lines.append(f"  ∇{out}({', '.join(leaves)}) = ({vector})")
         grads = [leaf.grad for leaf in leaves.values()]
@@ -564,20 +599,27 @@ class Written:
             self.files += save(graph, stem, formats=formats)
         self.missing_dot |= any(issubclass(w.category, RuntimeWarning) for w in caught)
 
-    def graph(self, root: Value, stem: Path, local_grads: bool = False) -> None:
-        """Draw ``root``'s graph with values and gradients as ``stem``.svg and .png."""
+    def graph(self, root: Value, stem: Path, local_grads: bool = False, **options: Any) -> None:
+        """Draw ``root``'s graph with values and gradients as ``stem``.svg and .png (``frames.picture``'s options)."""
+        from .frames import picture
+        from .render import NoRenderer
         from .viz import draw_dot
 
+        if options:  # without (demo): the boxes drawing it has always written, 4 significant digits
+            try:
+                self.files += picture(root, show_local_grads=local_grads, **options).save(stem, ("svg", "png"))
+                return
+            except NoRenderer:  # no dot: the DOT source of the boxes drawing below, saying how to get pictures
+                pass
         self._save(draw_dot(root, show_local_grads=local_grads), stem, ("svg", "png"))
 
-    def frames(self, root: Value, directory: Path, local_grads: bool = False) -> None:
-        """One SVG per backward step: ``step-01.svg``, ``step-02.svg``, ..."""
-        from .viz import step_frames
+    def frames(self, root: Value, directory: Path, local_grads: bool = False, gif: bool = False, pdf: bool = False,
+               **options: Any) -> None:
+        """One SVG per backward step (``step-01.svg``, ...), all on one layout; ``steps.gif``, ``steps.pdf`` if asked."""
+        from .frames import frame_set, save_frames
 
-        frames = step_frames(root, show_local_grads=local_grads)
-        digits = max(2, len(str(len(frames))))
-        for i, frame in enumerate(frames, 1):
-            self._save(frame, directory / f"step-{i:0{digits}d}", ("svg",))
+        formats = ["svg", *(["gif"] if gif else []), *(["pdf"] if pdf else [])]
+        self.files += save_frames(frame_set(root, show_local_grads=local_grads, **options), directory, formats)
 
     def plots(self, run: TrainingExample, stem: Path) -> None:
         """The decision boundary (``stem``-boundary.png) and, if trained by ``fit``, the loss curve."""

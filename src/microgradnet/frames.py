@@ -74,12 +74,13 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     return em * size * (1.06 if bold else 1.0)
 
 
-def check_options(style: str, layout: str, digits: int, fit: str | None, where: str = "draw") -> None:
+def check_options(style: str, layout: str | None, digits: int, fit: str | None, where: str = "draw") -> None:
     """A ValueError naming the option unless ``style``, ``layout``, ``digits`` and ``fit`` are ones pictures know."""
     if style not in STYLES:
         raise ValueError(f"{where}: style must be one of {', '.join(STYLES)}, got {style!r}")
-    if layout not in LAYOUTS:
-        raise ValueError(f"{where}: layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise ValueError(f"{where}: layout must be one of {', '.join(LAYOUTS)} (or None: the better of the two), "
+                         f"got {layout!r}")
     if not isinstance(digits, int) or isinstance(digits, bool) or not 0 <= digits <= 10:
         raise ValueError(f"{where}: digits must be a whole number from 0 to 10, got {digits!r}")
     if fit is not None and fit not in FITS:
@@ -330,16 +331,31 @@ class Layout:
         """The smallest font size (in canvas units) of any text the layout draws."""
         return min(t.size for g in self.groups for t in g.texts)
 
+    def scale_to(self, medium: str = "16:9", long_side: float = 1920.0) -> float:
+        """How much the picture is scaled to fill ``medium`` (``FITS``) whose long side is ``long_side`` px."""
+        aw, ah = FITS[medium]
+        w, h = (long_side, long_side * ah / aw) if aw >= ah else (long_side * aw / ah, long_side)
+        return min(w / self.width, h / self.height)
+
 
 def _size(texts: Iterable[str], size: float, bold: bool = False) -> float:
     return max((text_width(t, size, bold) for t in texts), default=0.0)
 
 
-def _lay_out(graph: _Graph, style: str, layout: str, fit: str | None) -> Layout:
-    """Lay the graph out once, sized so every text any of its states wrote (``graph.written``) fits."""
+AUTO_LAYOUT_MAX_NODES = 150  # larger graphs are laid out LR only, without trying TB as well
+
+
+def _lay_out(graph: _Graph, style: str, layout: str | None, fit: str | None) -> Layout:
+    """Lay the graph out once, sized so every text any of its states wrote (``graph.written``) fits.
+
+    ``layout=None`` tries LR and TB and keeps the one whose smallest text is largest once the
+    picture is scaled to the medium (``fit``, else a 16:9 screen).
+    """
     longest = {key: max(text_width(t, NUMBER_SIZE) for t in texts) for key, texts in graph.written.items()}
-    builder = _Builder(graph, style, layout, longest)
-    return builder.build(fit)
+    if layout is not None or len(graph.order) > AUTO_LAYOUT_MAX_NODES:
+        return _Builder(graph, style, layout or "LR", longest).build(fit)
+    return max((_Builder(graph, style, way, longest).build(fit) for way in LAYOUTS),
+               key=lambda laid: laid.smallest_text() * laid.scale_to(fit or "16:9"))
 
 
 class _Builder:
@@ -746,8 +762,42 @@ class FrameSet:
     def __len__(self) -> int:
         return len(self.frames)
 
-    def svg(self, i: int) -> str:
+    def svg(self, i: int = 0) -> str:
+        """Frame ``i`` (from 0; a picture has one) as SVG text."""
         return self.layout.svg(self.frames[i])
+
+    def ids_of(self, v: Value) -> list[str]:
+        """The lit-able ids of node ``v`` (its box or gate, its wires) that this layout draws."""
+        graph = _Graph.of(self.root, 2)
+        drawn = set(self.layout.lit_ids)
+        return [i for i in sorted(graph.lit_of(v)) if i in drawn]
+
+    def html(self, i: int = 0) -> str:
+        """Frame ``i`` as inline SVG that shrinks to the width of its container (a notebook cell) and never grows."""
+        image = self.svg(i)
+        return image.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": self.html(), "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return (f"<microgradnet {self.frames[0].kind} {'picture' if len(self) == 1 else 'frames'}: {len(self)} frame(s), "
+                f"{self.layout.style} style, {self.layout.layout}, {self.layout.width:.0f}x{self.layout.height:.0f} pt>")
+
+    def save(self, path: str | Path, formats: Iterable[str] = ("svg", "png")) -> list[Path]:
+        """Write frame 0 (the picture) as ``path.svg``, ``path.png``, ``path.pdf`` (a suffix on ``path`` is dropped)."""
+        from .files import check_output, write_atomic
+
+        formats = tuple(formats)
+        unknown = [f for f in formats if f not in ("svg", "png", "pdf")]
+        if unknown or not formats:
+            raise ValueError(f"save: formats must be some of svg, png, pdf, got {formats!r}")
+        base = Path(path)
+        if base.suffix[1:].lower() in ("svg", "png", "pdf", "dot"):
+            base = base.with_suffix("")
+        targets = [check_output(base.with_name(f"{base.name}.{f}"), "save") for f in formats]
+        return [write_atomic(target, self.svg() if f == "svg" else raster(self.layout, self.frames[0], f), "save")
+                for target, f in zip(targets, formats)]
 
     def to_json(self) -> dict[str, Any]:
         """``{"svg": the template, "width", "height", "text_ids", "lit_ids", "frames": [Frame.to_json(), ...]}``."""
@@ -763,7 +813,7 @@ class FrameSet:
                 "text_ids": self.layout.text_ids, "lit_ids": self.layout.lit_ids, "frames": frames}
 
 
-def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout: str = "LR", digits: int = 2,
+def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout: str | None = None, digits: int = 2,
               fit: str | None = None, show_local_grads: bool = False) -> FrameSet:
     """The frames of ``root``'s backward (or forward) pass, all on one layout (``dot`` runs once)."""
     check_options(style, layout, digits, fit, f"{kind}_frames")
@@ -775,7 +825,7 @@ def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout:
     return FrameSet(_lay_out(graph, style, layout, fit), frames, root)
 
 
-def picture(root: Value, style: str = "slide", layout: str = "LR", digits: int = 2, fit: str | None = None,
+def picture(root: Value, style: str = "slide", layout: str | None = None, digits: int = 2, fit: str | None = None,
             show_grad: bool | str = True, show_local_grads: bool = False, caption: str = "") -> FrameSet:
     """The finished picture of ``root``'s graph as a one-frame set (values and ``.grad`` of every node)."""
     check_options(style, layout, digits, fit, "draw")
@@ -897,7 +947,7 @@ FRAME_FORMATS = ("svg", "png", "gif", "pdf")
 
 def save_frames(frame_set_: FrameSet, directory: str | Path, formats: Iterable[str] = ("svg",),
                 stem: str = "step") -> list[Path]:
-    """Write the frames into ``directory``: ``step-01.svg``, ... (``svg``, ``png``), ``step.gif`` and ``step.pdf``."""
+    """Write the frames into ``directory``: ``step-01.svg``, ... (``svg``, ``png``), ``steps.gif`` and ``steps.pdf``."""
     from .files import check_output, write_atomic
 
     formats = tuple(formats)
@@ -908,7 +958,7 @@ def save_frames(frame_set_: FrameSet, directory: str | Path, formats: Iterable[s
     width = max(2, len(str(len(frame_set_))))
     names = [out / f"{stem}-{i:0{width}d}" for i in range(1, len(frame_set_) + 1)]
     for path in [*(n.with_suffix(f".{f}") for n in names for f in formats if f in ("svg", "png")),
-                 *(out / f"{stem}.{f}" for f in formats if f in ("gif", "pdf"))]:
+                 *(out / f"{stem}s.{f}" for f in formats if f in ("gif", "pdf"))]:
         check_output(path, "frames")
     written, pngs = [], []
     for name, frame in zip(names, frame_set_.frames):
@@ -918,7 +968,7 @@ def save_frames(frame_set_: FrameSet, directory: str | Path, formats: Iterable[s
             pngs.append(raster(frame_set_.layout, frame))
             written.append(write_atomic(name.with_suffix(".png"), pngs[-1], "frames"))
     if "gif" in formats:
-        written.append(write_atomic(out / f"{stem}.gif", gif(frame_set_, pngs=pngs or None), "frames"))
+        written.append(write_atomic(out / f"{stem}s.gif", gif(frame_set_, pngs=pngs or None), "frames"))
     if "pdf" in formats:
-        written.append(write_atomic(out / f"{stem}.pdf", pdf(frame_set_), "frames"))
+        written.append(write_atomic(out / f"{stem}s.pdf", pdf(frame_set_), "frames"))
     return written
