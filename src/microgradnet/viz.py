@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import html
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .engine import Value, backward_walk, topological_order
-from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .files import write_atomic
+from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_order
 
 if TYPE_CHECKING:
@@ -363,7 +364,7 @@ def _row(caption: str, x: float | None, ink: str, digits: int | None = None) -> 
             f'<TD ALIGN="RIGHT" WIDTH="{_NUMBER_WIDTH}">{text}</TD></TR>')
 
 
-@lru_cache(maxsize=None)
+@cache
 def _drawing_class() -> type:
     """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
     import graphviz
