@@ -187,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.add_argument("--paper", choices=("a4", "letter"),
+                       help="also write the printable page NAME.pdf (one page of this paper: name and date line, "
+                       "numbered boxes to write in) and its key NAME-key.pdf")
+    sheet.add_argument("--digits", type=_digits, default=2, metavar="N", help="decimals on the page (default: 2)")
     sheet.set_defaults(run=_worksheet)
     return parser
 
@@ -431,7 +435,8 @@ def _worksheet(args: argparse.Namespace) -> int:
     root = graph_from_args(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
+        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask,
+                            paper=args.paper, digits=args.digits)
     print(f"Wrote {len(written)} files:")
     for path in written:
         print(f"  {path}")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -361,8 +361,11 @@ def _lay_out(graph: _Graph, style: str, layout: str | None, fit: str | None) -> 
 class _Builder:
     """Turns a graph, a style and the widest text of each id into DOT, runs dot, and draws the result."""
 
-    def __init__(self, graph: _Graph, style: str, layout: str, longest: dict[str, float]) -> None:
+    def __init__(self, graph: _Graph, style: str, layout: str, longest: dict[str, float],
+                 blanks: dict[str, str] | None = None, blank: tuple[float, float] = (64.0, 28.0)) -> None:
         self.graph, self.style, self.layout, self.longest = graph, style, layout, longest
+        self.blanks = blanks or {}  # text id -> question number: drawn as a box to write in (worksheets)
+        self.blank = blank  # its width and height in points
         self.sizes: dict[str, tuple[float, float]] = {}  # dot node name -> (w, h) in points
         self.shapes: dict[str, str] = {}  # dot node name -> its shape where not a box (gates, copy nodes)
         self.edges: list[tuple[str, str, bool]] = []  # (tail, head, arrow)
@@ -386,15 +389,24 @@ class _Builder:
         self.sizes[name] = (d, d if self.style == "slide" else min(d, 30.0))
         self.shapes[name] = "circle" if self.style == "slide" else "ellipse"
 
+    def line_height(self, key: str) -> float:
+        return self.blank[1] + 6 if key in self.blanks else self.line
+
+    def line_width(self, key: str) -> float:
+        """A line's width: its widest text, or a blank box with its question number on either side."""
+        if key in self.blanks:
+            return self.blank[0] + 2 * (text_width(self.blanks[key], NUMBER_SIZE, True) + 6)
+        return self.width(key, 24.0)
+
     def mid(self, name: str, top: list[str], bottom: list[str]) -> None:
         """A wire's label block: the ``top`` texts above the wire, the ``bottom`` ones below."""
-        w = max([self.width(k, 24.0) for k in top + bottom]) + 10
+        w = max([self.line_width(k) for k in top + bottom]) + 10
         top, bottom = self.shown(top), self.shown(bottom)  # room only for lines some state writes
+        heights = [sum(map(self.line_height, top)), sum(map(self.line_height, bottom))]
         if self.layout == "LR":
-            half = max(len(top), len(bottom)) * self.line + 3
-            self.sizes[name] = (w, 2 * half)
+            self.sizes[name] = (w, 2 * max(heights) + 6)
         else:  # TB: top texts left of the vertical wire, bottom ones right of it
-            self.sizes[name] = (2 * w + 8, max(len(top), len(bottom)) * self.line + 6)
+            self.sizes[name] = (2 * w + 8, max(heights) + 6)
 
     def build(self, fit: str | None) -> Layout:
         g = self.graph
@@ -444,7 +456,7 @@ class _Builder:
 
     def shown(self, keys: list[str]) -> list[str]:
         """The first of ``keys`` and those of the rest that some state writes (a wire keeps its first line)."""
-        return keys[:1] + [k for k in keys[1:] if k in self.longest]
+        return keys[:1] + [k for k in keys[1:] if k in self.longest or k in self.blanks]
 
     def shared_leaf(self, v: Value) -> bool:
         """Whether ``v`` is a leaf with several consumers, drawn (style "slide") as its own copy node."""
@@ -523,7 +535,9 @@ class _Builder:
             if arrow and tip is not None:
                 shape.arrow = _arrowhead(second[-1], tip)
             group.shapes.append(shape)
-            group.texts += self.wire_texts(pos[mid], top, bottom, colours)
+            texts, blanks = self.wire_texts(pos[mid], top, bottom, colours)
+            group.texts += texts
+            group.shapes += blanks
 
         for v in g.order:
             i = g.ids[v]
@@ -569,24 +583,45 @@ class _Builder:
         return [*wires.values(), *out]  # wires first, so boxes and gates are drawn over their ends
 
     def wire_texts(self, centre: tuple[float, float], top: list[str], bottom: list[str],
-                   colours: list[str]) -> list[_Text]:
+                   colours: list[str]) -> tuple[list[_Text], list[_Shape]]:
+        """The texts of a wire's label block around its centre, and the boxes of any blanks among them."""
         x, y = centre
-        texts, line = [], self.line
-        colour = iter(colours)
+        texts: list[_Text] = []
+        shapes: list[_Shape] = []
+        tint = dict(zip([*reversed(top), *bottom], [*reversed(colours[:len(top)]), *colours[len(top):]]))
+
+        def put(key: str, cx: float, cy: float, anchor: str, first: bool) -> None:
+            """A line centred (vertically) at ``cy``: its text at ``cx``, or a blank box with its number."""
+            size = NUMBER_SIZE if first else SMALL_SIZE
+            if key in self.blanks:
+                bw, bh = self.blank
+                bx = {"middle": cx, "end": cx - bw / 2, "start": cx + bw / 2}[anchor]
+                shapes.append(_Shape("rect", [(bx, cy), (bw, bh)], "#ffffff", "#333333", 1.2, None, False))
+                texts.append(_Text(bx - bw / 2 - 5, cy + NUMBER_SIZE * 0.35, NUMBER_SIZE, MUTED, "end", True, None,
+                                   self.blanks[key]))
+                texts.append(_Text(bx, cy + NUMBER_SIZE * 0.35, NUMBER_SIZE, tint[key], "middle", False, key))
+            else:
+                texts.append(_Text(cx, cy + size * 0.35, size, tint[key], anchor, False, key))
+
         if self.layout == "LR":
+            offset = 4.0
             for j, key in enumerate(reversed(top)):
-                texts.append(_Text(x, y - 4 - j * line, NUMBER_SIZE, next(colour), "middle", False, key))
+                h = self.line_height(key)
+                put(key, x, y - offset - h / 2, "middle", j == 0)
+                offset += h
+            offset = 4.0
             for j, key in enumerate(bottom):
-                size = NUMBER_SIZE if j == 0 else SMALL_SIZE
-                texts.append(_Text(x, y + 4 + NUMBER_SIZE * 0.8 + j * line, size, next(colour), "middle", False, key))
+                h = self.line_height(key)
+                put(key, x, y + offset + h / 2, "middle", j == 0)
+                offset += h
         else:
-            for j, key in enumerate(top):
-                texts.append(_Text(x - 6, y + NUMBER_SIZE * 0.35 + j * line, NUMBER_SIZE, next(colour), "end",
-                                   False, key))
-            for j, key in enumerate(bottom):
-                size = NUMBER_SIZE if j == 0 else SMALL_SIZE
-                texts.append(_Text(x + 6, y + NUMBER_SIZE * 0.35 + j * line, size, next(colour), "start", False, key))
-        return texts
+            for side, keys, anchor in ((-6.0, top, "end"), (6.0, bottom, "start")):
+                offset = 0.0
+                for j, key in enumerate(keys):
+                    h = self.line_height(key)
+                    put(key, x + side, y + offset, anchor, j == 0)
+                    offset += h
+        return texts, shapes
 
     def box_group(self, v: Value, x: float, y: float) -> _Group:
         i = self.graph.ids[v]
@@ -723,6 +758,8 @@ def _template(layout: Layout) -> list[Any]:
 
 def _lit(shape: _Shape) -> _Shape:
     """``shape`` in the highlight colours (what the CSS class ``lit`` does in a browser)."""
+    if not shape.lit_able:
+        return shape
     if shape.kind in ("rect", "ellipse"):
         return _Shape(shape.kind, shape.points, LIT_FILL, LIT_EDGE, 3.0)
     return _Shape(shape.kind, shape.points, LIT_EDGE if shape.kind == "dot" else shape.fill, LIT_EDGE, 3.2,
@@ -732,7 +769,7 @@ def _lit(shape: _Shape) -> _Shape:
 def _svg_shape(shape: _Shape) -> str:
     if shape.kind == "rect":
         (x, y), (w, h) = shape.points
-        return (f'<rect class="shape" x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        return (f'<rect class="{"shape" if shape.lit_able else "blank"}" x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
                 f'rx="4" fill="{shape.fill}" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
     if shape.kind == "ellipse":
         (x, y), (w, h) = shape.points
@@ -861,45 +898,66 @@ def _family() -> str:
 def _figure(layout: Layout, frame: Frame | None) -> Any:
     """A matplotlib Figure of ``layout`` with ``frame`` applied, one figure unit per point."""
     from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(layout.width / 72, layout.height / 72), dpi=72)
+    paint(page_axes(fig, layout.width, layout.height), layout, frame)
+    return fig
+
+
+def page_axes(fig: Any, width: float, height: float) -> Any:
+    """Axes over all of ``fig`` in points, y down, as the layouts are drawn."""
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_axis_off()
+    return ax
+
+
+def paint(ax: Any, layout: Layout, frame: Frame | None, scale: float = 1.0,
+          origin: tuple[float, float] = (0.0, 0.0)) -> None:
+    """Draw ``layout`` with ``frame`` applied on ``ax`` (in points), ``scale``d and moved to ``origin``."""
     from matplotlib.patches import Ellipse, FancyBboxPatch, PathPatch, Polygon
     from matplotlib.path import Path as MPath
 
     text = frame.text if frame is not None else {}
     lit = frame.lit if frame is not None else frozenset()
-    fig = Figure(figsize=(layout.width / 72, layout.height / 72), dpi=72)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, layout.width)
-    ax.set_ylim(layout.height, 0)
-    ax.set_axis_off()
+    ox, oy = origin
+
+    def at(point: tuple[float, float]) -> tuple[float, float]:
+        return ox + point[0] * scale, oy + point[1] * scale
+
     z = 1
     for group in layout.groups:
         for shape in group.shapes:
             s = _lit(shape) if group.id in lit else shape
+            width = s.width * scale
             if s.kind == "rect":
-                (x, y), (w, h) = s.points
-                ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=4",
-                                            facecolor=s.fill, edgecolor=s.stroke, linewidth=s.width, zorder=z))
+                (x, y), (w, h) = at(s.points[0]), (s.points[1][0] * scale, s.points[1][1] * scale)
+                ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
+                                            boxstyle=f"round,pad=0,rounding_size={4 * scale}",
+                                            facecolor=s.fill, edgecolor=s.stroke, linewidth=width, zorder=z))
             elif s.kind == "ellipse":
-                (x, y), (w, h) = s.points
-                ax.add_patch(Ellipse((x, y), w, h, facecolor=s.fill, edgecolor=s.stroke, linewidth=s.width, zorder=z))
+                w, h = s.points[1]
+                ax.add_patch(Ellipse(at(s.points[0]), w * scale, h * scale, facecolor=s.fill, edgecolor=s.stroke,
+                                     linewidth=width, zorder=z))
             elif s.kind == "dot":
-                ax.add_patch(Ellipse(s.points[0], 8, 8, facecolor=s.fill, edgecolor="none", zorder=z))
+                ax.add_patch(Ellipse(at(s.points[0]), 8 * scale, 8 * scale, facecolor=s.fill, edgecolor="none",
+                                     zorder=z))
             else:
                 codes = [MPath.MOVETO] + [MPath.CURVE4] * (len(s.points) - 1)
-                ax.add_patch(PathPatch(MPath(s.points, codes), facecolor="none", edgecolor=s.stroke,
-                                       linewidth=s.width, zorder=z))
+                ax.add_patch(PathPatch(MPath([at(p) for p in s.points], codes), facecolor="none",
+                                       edgecolor=s.stroke, linewidth=width, zorder=z))
                 if s.arrow:
-                    ax.add_patch(Polygon(s.arrow, closed=True, facecolor=s.stroke, edgecolor=s.stroke,
-                                         linewidth=1, zorder=z))
+                    ax.add_patch(Polygon([at(p) for p in s.arrow], closed=True, facecolor=s.stroke,
+                                         edgecolor=s.stroke, linewidth=scale, zorder=z))
         z += 1
         for t in group.texts:
             content = text.get(t.id, "") if t.id else t.content
             if content:
-                ax.text(t.x, t.y, content, fontsize=t.size, color=t.colour, ha={"start": "left", "end": "right"}.get(
-                    t.anchor, "center"), va="baseline", fontweight="bold" if t.bold else "normal",
-                    family=_family(), zorder=z)
+                ax.text(*at((t.x, t.y)), content, fontsize=t.size * scale, color=t.colour,
+                        ha={"start": "left", "end": "right"}.get(t.anchor, "center"), va="baseline",
+                        fontweight="bold" if t.bold else "normal", family=_family(), zorder=z)
         z += 1
-    return fig
 
 
 def raster(layout: Layout, frame: Frame | None, fmt: str = "png", scale: float = RASTER_SCALE) -> bytes:
@@ -972,3 +1030,124 @@ def save_frames(frame_set_: FrameSet, directory: str | Path, formats: Iterable[s
     if "pdf" in formats:
         written.append(write_atomic(out / f"{stem}s.pdf", pdf(frame_set_), "frames"))
     return written
+
+
+# --- printed pages: a layout fitted to A4 or Letter under a few header lines ------------------
+
+PAPERS = {"a4": (595.28, 841.89), "letter": (612.0, 792.0)}  # portrait, in points
+MARGIN = 36.0  # points (12.7 mm)
+HEADER_SIZE = 12.0
+MM = 72 / 25.4
+
+
+@dataclass
+class Page:
+    """A layout placed on a paper page: the orientation, where the graph sits and how much it is scaled."""
+
+    layout: Layout
+    paper: str
+    landscape: bool
+    scale: float
+    origin: tuple[float, float]
+    header: list[str]
+
+    @property
+    def size(self) -> tuple[float, float]:
+        w, h = PAPERS[self.paper]
+        return (h, w) if self.landscape else (w, h)
+
+    def render(self, frame: Frame | None, fmt: str = "pdf", dpi: float = 150) -> bytes:
+        """The page with ``frame`` applied as one-page PDF, PNG (``dpi``) or SVG."""
+        import io
+
+        from matplotlib.figure import Figure
+
+        width, height = self.size
+        fig = Figure(figsize=(width / 72, height / 72), dpi=72)
+        ax = page_axes(fig, width, height)
+        y = MARGIN + HEADER_SIZE
+        for j, line in enumerate(self.header):
+            ax.text(MARGIN, y, line, fontsize=HEADER_SIZE + (2 if j == 0 else 0), color=INK, va="baseline",
+                    family=_family(), fontweight="bold" if j == 0 else "normal")
+            y += (HEADER_SIZE + 2) * 1.9 if j == 0 else HEADER_SIZE * 1.5
+        paint(ax, self.layout, frame, self.scale, self.origin)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=dpi, facecolor="white")
+        return buffer.getvalue()
+
+
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """``text`` broken at spaces into lines at most ``width`` points wide at font ``size``."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def header_height(lines: int) -> float:
+    return MARGIN + (HEADER_SIZE + 2) * 1.9 + HEADER_SIZE * 1.5 * max(lines - 1, 0) + 6
+
+
+def place(layout: Layout, paper: str, header: list[str], landscape: bool) -> Page:
+    """``layout`` scaled to fill the page below ``header`` (never enlarged past twice its size), centred."""
+    w, h = PAPERS[paper]
+    width, height = (h, w) if landscape else (w, h)
+    header = [line for text in header for line in _wrap(text, width - 2 * MARGIN, HEADER_SIZE)]
+    top = header_height(len(header))
+    room_w, room_h = width - 2 * MARGIN, height - top - MARGIN
+    scale = min(room_w / layout.width, room_h / layout.height, 2.0)
+    origin = (MARGIN + (room_w - layout.width * scale) / 2, top)
+    return Page(layout, paper, landscape, scale, origin, header)
+
+
+def blank_sheet(root: Value, blanks: dict[tuple[Value, int], tuple[str, str]], ask: str, paper: str = "a4",
+                style: str = "slide", digits: int = 2, header: Sequence[str] = (),
+                min_blank_mm: float = 8.0) -> tuple[Page, Frame, Frame]:
+    """A worksheet page: the graph with every value and a box to write in for each question, and its key.
+
+    ``blanks`` maps (node, input index) - the wire of a question - to (question number, answer
+    text); ``ask`` "downstream" puts each box where that wire's gradient is drawn, "local" where
+    its local gradient is. Tries LR on a landscape page and TB on a portrait one, keeps the larger,
+    and grows the boxes until they are ``min_blank_mm`` tall printed. Returns (page, sheet, key).
+    """
+    check_options(style, None, digits, None, "worksheet")
+    if paper not in PAPERS:
+        raise ValueError(f"worksheet: paper must be one of {', '.join(PAPERS)}, got {paper!r}")
+    graph = _Graph.of(check_root(root, "worksheet"), digits)
+    sheet = _final(graph, False, False, "")
+    best: Page | None = None
+    for layout, landscape in (("LR", True), ("TB", False)):
+        blank = (56.0, 26.0)
+        for _ in range(4):
+            probe = _Builder(graph, style, layout, {}, {}, blank)
+            keys = {wire: _blank_key(probe, wire, ask) for wire in blanks}
+            key_frame = dict(sheet.text)
+            for wire, (_, answer) in blanks.items():
+                graph.put(key_frame, keys[wire], answer)
+            longest = {k: max(text_width(t, NUMBER_SIZE) for t in ts) for k, ts in graph.written.items()}
+            builder = _Builder(graph, style, layout, longest, {keys[w]: q for w, (q, _) in blanks.items()}, blank)
+            page = place(builder.build(None), paper, list(header), landscape)
+            if blank[1] * page.scale >= min_blank_mm * MM:
+                break
+            grow = min_blank_mm * MM * 1.04 / (blank[1] * page.scale)
+            blank = (max(blank[0], blank[0] * grow ** 0.5), blank[1] * grow)
+        if best is None or page.scale > best.scale:
+            best, best_key = page, key_frame
+    assert best is not None
+    return best, sheet, Frame(0, "final", "", best_key)
+
+
+def _blank_key(builder: _Builder, wire: tuple[Value, int], ask: str) -> str:
+    """The text id where a wire's downstream gradient (or local gradient) is drawn in ``builder``'s style."""
+    consumer, k = wire
+    graph = builder.graph
+    name = graph.wire(consumer, k)
+    if ask == "local":
+        return f"{name}-local"
+    v = consumer.inputs[k]
+    if builder.style == "boxes" or builder.shared_leaf(v) or v is graph.root or len(graph.consumers[v]) > 1:
+        return f"{name}-grad"
+    return f"{graph.ids[v]}-grad"

@@ -19,6 +19,8 @@ from .trace import fmt, node_name, node_title, reading_order, trace_forward
 if TYPE_CHECKING:
     import graphviz
 
+    from .frames import Frame, Page
+
 
 @contextmanager
 def sheet_labels(root: Value) -> Iterator[None]:
@@ -43,13 +45,19 @@ def worksheet(
     name: str = "worksheet",
     ask: str = "downstream",
     formats: Sequence[str] = ("svg", "png"),
+    paper: str | None = None,
+    digits: int = 2,
 ) -> list[Path]:
     """Write the worksheet of ``root``'s backward pass into ``out_dir``; returns the files written.
 
     The drawing shows every value and a blank grad box; the answers sheet lists the questions of
     ``practice(root, ask)``; the key holds their numbers. Without Graphviz's ``dot`` the drawing
-    is written as ``name.dot`` (viz.save warns how to install it).
+    is written as ``name.dot`` (viz.save warns how to install it). With ``paper`` ("a4" or
+    "letter") also the printable page ``name.pdf`` (one page: name and date line, instructions,
+    the graph with a numbered box per question, at least 8 mm tall printed) and its key
+    ``name-key.pdf``, the same page filled in.
     """
+    from .files import check_output, write_atomic
     from .viz import save
 
     if not name or Path(name).name != name or name in (".", ".."):
@@ -59,12 +67,34 @@ def worksheet(
         raise ValueError(f"worksheet: cannot write into {out}: it is a file, not a directory")
     with sheet_labels(root):
         qs = questions(root, ask)
+        pages = []
+        if paper is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            page, sheet, filled = printed_sheet(root, qs, name, paper, digits)
+            targets = [check_output(out / f"{name}{suffix}.pdf", "worksheet") for suffix in ("", "-key")]
+            pages = [write_atomic(path, page.render(frame, "pdf"), "worksheet")
+                     for path, frame in zip(targets, (sheet, filled))]
         written = save(_blank_drawing(root, ask), out / name, formats)
-        answers = out / f"{name}-answers.txt"
-        answers.write_text(answers_sheet(qs, name), encoding="utf-8")
-        key = out / f"{name}-key.md"
-        key.write_text(answer_key(root, qs, name), encoding="utf-8")
-    return [*written, answers, key]
+        answers = write_atomic(out / f"{name}-answers.txt", answers_sheet(qs, name), "worksheet")
+        key = write_atomic(out / f"{name}-key.md", answer_key(root, qs, name), "worksheet")
+    return [*written, answers, key, *pages]
+
+
+def printed_sheet(root: Value, qs: list[Question], name: str, paper: str = "a4",
+                  digits: int = 2) -> tuple[Page, Frame, Frame]:
+    """The printable page of ``qs``: the slide picture with a box numbered by its question id on each
+    wire a question asks about (its gradient, or with ``ask="local"`` its local gradient); and the key."""
+    from .frames import blank_sheet
+
+    ask = qs[0].ask
+    what = ("the gradient each wire carries back (upstream × local), from the output to the inputs"
+            if ask == "downstream" else "the local gradient of each wire into a gate")
+    header = [f"Worksheet {name}: the backward pass of {qs[0].node.label} = {fmt(qs[0].node.data, digits)}",
+              "Name: ______________________________        Date: ________________",
+              f"Write in each box {what}, to {digits} decimals. The grey number beside a box is its "
+              f"question in {name}-answers.txt."]
+    blanks = {(q.node, q.index): (q.id, fmt(q.expected, digits)) for q in qs}
+    return blank_sheet(root, blanks, ask, paper, digits=digits, header=header)
 
 
 def _blank_drawing(root: Value, ask: str) -> graphviz.Digraph:
