@@ -20,7 +20,7 @@ Id scheme (nodes numbered in ``reading_order``, ``i`` from 0; ``k`` the input po
   ``v{i}-in{k}-val`` (the input's value), ``v{i}-in{k}-grad`` (the downstream gradient that
   gate sent back along it), ``v{i}-in{k}-local`` (the local gradient, on the current gate).
 - ``v{i}-out``: the wire out of node i's gate (to its box, its copy node or the output); lit-able.
-- ``caption``: the caption line.
+- ``caption-1``, ``caption-2``, ...: the caption (``Frame.caption``) wrapped into the layout's lines.
 
 A state lists every text id of the layout (``""`` where blank), so any frame can be applied
 alone; ids a style does not draw (e.g. ``v{i}-in{k}-val`` in "boxes") are left out.
@@ -57,7 +57,7 @@ LIT_FILL, LIT_EDGE = "#ffd54f", "#c62828"
 WIRE = "#404040"
 
 # sizes in points (1 SVG user unit = 1 pt)
-NUMBER_SIZE, NAME_SIZE, OP_SIZE, SMALL_SIZE, CAPTION_SIZE = 16.0, 16.0, 17.0, 14.0, 18.0
+NUMBER_SIZE, NAME_SIZE, OP_SIZE, SMALL_SIZE, CAPTION_SIZE = 16.0, 16.0, 17.0, 16.0, 18.0
 LINE = 1.25  # line height, in font sizes
 
 # Helvetica advance widths in 1/1000 em (the characters pictures use; others count as 0.6 em)
@@ -227,7 +227,7 @@ def _backward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
 def _locals(graph: _Graph, text: dict[str, str], nodes: Iterable[Value]) -> None:
     for v in nodes:
         for k, local in enumerate(v.local_grads):
-            graph.put(text, f"{graph.wire(v, k)}-local", f"local {graph.number(local)}")
+            graph.put(text, f"{graph.wire(v, k)}-local", f"×{graph.number(local)}")  # upstream × this
 
 
 def forward_states(root: Value, digits: int = 2, show_local_grads: bool = False) -> list[Frame]:
@@ -321,7 +321,21 @@ class Layout:
     text_ids: list[str]
     lit_ids: list[str]
     offset: tuple[float, float] = (0.0, 0.0)  # where the graph sits on the canvas (fit pads around it)
+    caption_width: float = 640.0  # the caption wraps at this width ...
+    caption_lines: int = 0  # ... into at most this many lines, text ids caption-1, caption-2, ...
     _template: tuple[str, list[tuple[str, ...]]] | None = field(default=None, repr=False)
+
+    def caption_texts(self, caption: str) -> dict[str, str]:
+        """The caption's lines as the layout draws them: {"caption-1": ..., "caption-2": ...}."""
+        lines = _wrap(caption, self.caption_width, CAPTION_SIZE) if caption else []
+        return {f"caption-{j + 1}": lines[j] if j < len(lines) else "" for j in range(self.caption_lines)}
+
+    def state(self, frame: Frame | None) -> dict[str, str]:
+        """Every text id of the layout with what ``frame`` shows there (its caption wrapped into lines)."""
+        if frame is None:
+            return dict.fromkeys(self.text_ids, "")
+        text = {**frame.text, **self.caption_texts(frame.caption)}
+        return {key: text.get(key, "") for key in self.text_ids}
 
     def svg(self, frame: Frame | None = None) -> str:
         """The SVG of the layout, with ``frame`` applied (None: the template with every text id blank)."""
@@ -489,10 +503,14 @@ class _Builder:
         splines: dict[tuple[str, str], _Spline] = {}
         for edge in laid.get("edges", []):
             splines[(names[edge["tail"]], names[edge["head"]])] = _spline(edge["pos"], gh)
-        caption_h = CAPTION_SIZE * LINE + 10
-        caption_w = self.longest.get("caption", 0.0) * CAPTION_SIZE / NUMBER_SIZE + 20
-        width, height = max(gw, caption_w) + 2 * 12, gh + caption_h + 2 * 12
-        ox, oy = 12.0, caption_h + 12.0
+        # captions wrap at the graph's width (at least 640 pt): as many lines as the longest needs
+        caption_w = max(gw, 640.0)
+        captions = [c for c in self.graph.written.get("caption", ()) if c]
+        lines = max((len(_wrap(c, caption_w, CAPTION_SIZE)) for c in captions), default=0)
+        caption_h = lines * CAPTION_SIZE * LINE + (10 if lines else 0)
+        width = max(gw, caption_w if lines else 0.0) + 2 * 12
+        height = gh + caption_h + 2 * 12
+        ox, oy = 12.0 + (width - 24 - gw) / 2, caption_h + 12.0
         if fit is not None:
             aw, ah = FITS[fit]
             if width / height < aw / ah:
@@ -511,14 +529,14 @@ class _Builder:
                 if shape.arrow:
                     shape.arrow = [(x + ox, y + oy) for x, y in shape.arrow]
             for text in group.texts:
-                if text.id != "caption":
-                    text.x += ox
-                    text.y += oy
-        groups.insert(0, _Group(None, texts=[_Text(12, 12 + CAPTION_SIZE, CAPTION_SIZE, INK, "start", False,
-                                                   "caption")]))
+                text.x += ox
+                text.y += oy
+        groups.insert(0, _Group(None, texts=[_Text(12, 12 + CAPTION_SIZE + j * CAPTION_SIZE * LINE, CAPTION_SIZE,
+                                                   INK, "start", False, f"caption-{j + 1}") for j in range(lines)]))
         text_ids = [t.id for g in groups for t in g.texts if t.id]
         lit_ids = [g.id for g in groups if g.id]
-        return Layout(self.style, self.layout, width, height, groups, text_ids, lit_ids, (ox, oy))
+        return Layout(self.style, self.layout, width, height, groups, text_ids, lit_ids, (ox, oy),
+                      caption_width=caption_w, caption_lines=lines)
 
     def groups(self, pos: dict[str, tuple[float, float]],
                splines: dict[tuple[str, str], _Spline]) -> list[_Group]:
@@ -707,7 +725,7 @@ def _svg(layout: Layout, frame: Frame | None) -> str:
     if layout._template is None:
         layout._template = _compile(_template(layout))
     form, slots = layout._template
-    text = frame.text if frame is not None else {}
+    text = layout.state(frame)
     lit = frame.lit if frame is not None else frozenset()
     return form.format(*[_escape(text.get(slot[1], "")) if slot[0] == "text" else slot[3] if slot[1] in lit
                          else slot[2] for slot in slots])
@@ -842,7 +860,7 @@ class FrameSet:
         frames = []
         for frame in self.frames:
             state = frame.to_json()
-            state["text"] = {k: v for k, v in frame.text.items() if k in keep}
+            state["text"] = self.layout.state(frame)
             state["lit"] = [k for k in state["lit"] if k in set(self.layout.lit_ids)]
             frames.append(state)
         return {"svg": self.layout.svg(), "width": self.layout.width, "height": self.layout.height,
@@ -919,7 +937,7 @@ def paint(ax: Any, layout: Layout, frame: Frame | None, scale: float = 1.0,
     from matplotlib.patches import Ellipse, FancyBboxPatch, PathPatch, Polygon
     from matplotlib.path import Path as MPath
 
-    text = frame.text if frame is not None else {}
+    text = layout.state(frame)
     lit = frame.lit if frame is not None else frozenset()
     ox, oy = origin
 
