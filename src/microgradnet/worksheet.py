@@ -92,8 +92,8 @@ def printed_sheet(root: Value, qs: list[Question], name: str, paper: str = "a4",
             if ask == "downstream" else "the local gradient of each wire into a gate")
     header = [f"Worksheet {name}: the backward pass of {qs[0].node.label} = {fmt(qs[0].node.data, digits)}",
               "Name: ______________________________        Date: ________________",
-              f"Write in each box {what}, to {digits} decimals. The grey number beside a box is its "
-              f"question in {name}-answers.txt."]
+              (f"Write in each box {what}, to {digits} decimals. The grey number beside a box is its "
+              f"question in {name}-answers.txt.")]
     blanks = {(q.node, q.index): (q.id, fmt(q.expected, digits)) for q in qs}
     return blank_sheet(root, blanks, ask, paper, digits=digits, header=header)
 
@@ -137,9 +137,9 @@ def answer_key(root: Value, qs: list[Question], name: str) -> str:
     lines = [
         f"# Answer key: worksheet {name}",
         "",
-        f"{root.label} = {fmt(root.data, d)}. Numbers to {d} decimals. An answer is right within "
+        (f"{root.label} = {fmt(root.data, d)}. Numbers to {d} decimals. An answer is right within "
         f"{0.5 * 10 ** -d:g} of the exact value, or of the product of the rounded numbers as the slides "
-        "compute it (in parentheses where it differs).",
+        "compute it (in parentheses where it differs)."),
         "",
         "## Forward pass",
         "",
