@@ -856,7 +856,6 @@ class FrameSet:
 
     def to_json(self) -> dict[str, Any]:
         """``{"svg": the template, "width", "height", "text_ids", "lit_ids", "frames": [Frame.to_json(), ...]}``."""
-        set(self.layout.text_ids)
         frames = []
         for frame in self.frames:
             state = frame.to_json()
