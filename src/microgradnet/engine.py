@@ -18,6 +18,7 @@ from .ops import Op
 
 _grad_enabled = True
 _anomaly = False
+LEAF = Op.leaf()  # a leaf's op: no rule, label "", false in `if node.op:`
 
 
 class Value:
@@ -30,7 +31,7 @@ class Value:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self.op = ""
+        self.op: Op = LEAF
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
 
@@ -166,7 +167,7 @@ def _node(data: float, op: Op, inputs: tuple[Value, ...], local_grads: tuple[flo
     if _grad_enabled:
         out.op, out.inputs, out.local_grads = op, inputs, local_grads
     else:
-        out.op, out.inputs, out.local_grads = "", (), ()
+        out.op, out.inputs, out.local_grads = LEAF, (), ()
     if _anomaly:
         _check_finite(op, inputs, data, local_grads)
     return out
@@ -190,7 +191,7 @@ def _check_finite(op: Op, inputs: tuple[Value, ...], data: float, local_grads: t
         return
     args = ", ".join(repr(v.data) for v in inputs)
     what = f"result {data!r}" if not math.isfinite(data) else f"local gradients {local_grads!r}"
-    raise FloatingPointError(f"detect_anomaly: op {op!r} on inputs ({args}) produced {what}")
+    raise FloatingPointError(f"detect_anomaly: op {op.name!r} on inputs ({args}) produced {what}")
 
 
 def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  # noqa: A001

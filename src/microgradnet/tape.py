@@ -23,11 +23,12 @@ so branch on data outside ``fn``, not inside it.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
-from .ops import Op
+from .ops import Op, Rule
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
@@ -115,10 +116,8 @@ def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ..
     input_index = {v: k for k, v in enumerate(inputs)}
     signature: Graph = []
     for node in order:
-        if node.op:
-            rule = node.op.rule
-            op_key = (str(node.op), getattr(rule, "func", rule), getattr(rule, "args", ()))
-            signature.append(("op", op_key, tuple(position[v] for v in node.inputs)))
+        if node.op:  # the op record compares by its fields: name, rule, constant (-0.0 apart from 0.0), ...
+            signature.append(("op", node.op, tuple(position[v] for v in node.inputs)))
         elif node in input_index:
             signature.append(("input", input_index[node]))
         else:
@@ -131,7 +130,7 @@ def _describe(entry: tuple[Any, ...]) -> str:
     """One signature entry as it reads in an error message."""
     kind = entry[0]
     if kind == "op":
-        return f"{entry[1][0]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
+        return f"{entry[1]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
     if kind == "input":
         return f"input {entry[1]}"
     if kind == "leaf":
@@ -148,12 +147,13 @@ def _preview(numbers: list[float]) -> str:
 def _check(example: Graph, probe: Graph, numbers: list[float], constants: set[int]) -> None:
     """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
     where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
-    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, e.g. `if x.data > 0:`)"
+    why = ("fn builds a different graph when its inputs change "
+           "(data-dependent Python control flow, e.g. `if x.data > 0:`)")
     if len(example) != len(probe):
         raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
     for i, (a, b) in enumerate(zip(example, probe)):
         if a[0] == b[0] == "leaf" and a[1] is not b[1]:
-            if not (a[1].data == b[1].data or a[1].data != a[1].data and b[1].data != b[1].data):
+            if not (a[1].data == b[1].data or (a[1].data != a[1].data and b[1].data != b[1].data)):
                 raise TapeError(
                     f"record: fn makes a constant from its inputs' numbers (read from .data, or under no_grad): "
                     f"node {i} is {a[1].data!r} " + where.format(repr(b[1].data))
@@ -248,12 +248,12 @@ class Tape:
         self.local_grads: list[tuple[float, ...]] = [()] * len(slot)
         self.input_grads: list[float] = [0.0] * len(inputs)
         # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
-        self._forward_program = [
+        self._forward_program: list[tuple[Rule, Any, int, bool]] = [
             (ins.op.rule, itemgetter(*ins.inputs), ins.output, True) if len(ins.inputs) > 1
             else (ins.op.rule, ins.inputs[0], ins.output, False)
             for ins in self.instructions
         ]
-        self._backward_program = [
+        self._backward_program: list[tuple[int, Any, bool]] = [
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
@@ -347,12 +347,7 @@ class Tape:
         lines += _section("parameters", _slot_names((n_in + k, p.label) for k, p in enumerate(self.parameters)))
         lines += _section("constants", [f"%{n_in + n_par + k} = {c!r}" for k, c in enumerate(self.constants)])
         for ins in self.instructions:
-            args = [f"%{k}" for k in ins.inputs]
-            if len(args) == 2 and ins.op in ("+", "-", "*", "/", "**"):
-                text = f"%{ins.output} = {args[0]} {ins.op} {args[1]}"
-            else:
-                name = ins.op if ins.op.isidentifier() else f'"{ins.op}"'
-                text = f"%{ins.output} = {name}({', '.join(args)})"
+            text = f"%{ins.output} = {ins.op.reads([f'%{k}' for k in ins.inputs])}"  # "%3 = %2 + 1", "%4 = exp(%3)"
             lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
         lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
         return "\n".join(lines)
