@@ -83,7 +83,7 @@ def test_json_states_apply_to_the_one_svg() -> None:
     # the slide's numbers at 1 decimal: z gets q = 5, x and y get z = -2
     last = data["frames"][-1]["text"]
     assert sorted(v for k, v in last.items() if k.endswith("-grad") and v) == sorted(
-        ["1.0", "-2.0", "5.0", "-2.0", "-2.0"] + [])
+        ["1.0", "-2.0", "5.0", "-2.0", "-2.0"])
 
 
 # --- fitting the medium ------------------------------------------------------------------------

@@ -215,7 +215,8 @@ def _picture_arguments(parser: argparse.ArgumentParser) -> None:
                         help="decimals of every number printed and drawn (default: 2, as the slides)")
     parser.add_argument("--layout", choices=LAYOUTS, help="left to right or top to bottom "
                         "(default: whichever shows the labels larger)")
-    parser.add_argument("--fit", choices=list(FITS), help="pad the pictures to a slide (16:9, 4:3) or a page (a4, letter)")
+    parser.add_argument("--fit", choices=list(FITS),
+                        help="pad the pictures to a slide (16:9, 4:3) or a page (a4, letter)")
     parser.add_argument("--gif", action="store_true", help="with --frames: also write the steps as steps.gif")
     parser.add_argument("--pdf", action="store_true", help="with --frames: also write the steps as steps.pdf, "
                         "a page per step")
@@ -620,7 +621,7 @@ class Written:
 
     def frames(self, root: Value, directory: Path, local_grads: bool = False, gif: bool = False, pdf: bool = False,
                **options: Any) -> None:
-        """One SVG per backward step (``step-01.svg``, ...), all on one layout; ``steps.gif``, ``steps.pdf`` if asked."""
+        """One SVG per backward step (``step-01.svg``, ...), all on one layout; ``steps.gif``/``.pdf`` if asked."""
         from .frames import frame_set, save_frames
 
         formats = ["svg", *(["gif"] if gif else []), *(["pdf"] if pdf else [])]

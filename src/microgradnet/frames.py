@@ -178,7 +178,8 @@ def _exact_note(step: Step, digits: int) -> str:
     exact = [fmt(x, digits) for x in step.downstream]
     if shown == exact:
         return ""
-    return f"   (exactly {exact[0] if len(exact) == 1 else '(' + ', '.join(exact) + ')'}: the picture shows exact values)"
+    exactly = exact[0] if len(exact) == 1 else "(" + ", ".join(exact) + ")"
+    return f"   (exactly {exactly}: the picture shows exact values)"
 
 
 def backward_states(root: Value, digits: int = 2, show_local_grads: bool = False) -> list[Frame]:
@@ -787,7 +788,8 @@ def _lit(shape: _Shape) -> _Shape:
 def _svg_shape(shape: _Shape) -> str:
     if shape.kind == "rect":
         (x, y), (w, h) = shape.points
-        return (f'<rect class="{"shape" if shape.lit_able else "blank"}" x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        kind = "shape" if shape.lit_able else "blank"
+        return (f'<rect class="{kind}" x="{x - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
                 f'rx="4" fill="{shape.fill}" stroke="{shape.stroke}" stroke-width="{shape.width}"/>')
     if shape.kind == "ellipse":
         (x, y), (w, h) = shape.points
@@ -836,8 +838,9 @@ class FrameSet:
         return {"text/html": self.html(), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
-        return (f"<microgradnet {self.frames[0].kind} {'picture' if len(self) == 1 else 'frames'}: {len(self)} frame(s), "
-                f"{self.layout.style} style, {self.layout.layout}, {self.layout.width:.0f}x{self.layout.height:.0f} pt>")
+        what = "picture" if len(self) == 1 else "frames"
+        return (f"<microgradnet {self.frames[0].kind} {what}: {len(self)} frame(s), {self.layout.style} style, "
+                f"{self.layout.layout}, {self.layout.width:.0f}x{self.layout.height:.0f} pt>")
 
     def save(self, path: str | Path, formats: Iterable[str] = ("svg", "png")) -> list[Path]:
         """Write frame 0 (the picture) as ``path.svg``, ``path.png``, ``path.pdf`` (a suffix on ``path`` is dropped)."""
