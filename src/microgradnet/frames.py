@@ -115,6 +115,8 @@ class _Graph:
     consumers: dict[Value, list[tuple[Value, int]]]
     digits: int
     written: dict[str, set[str]] = field(default_factory=dict)  # every text each id has shown: to size the layout
+    aliases: dict[Value, Value] = field(default_factory=dict)  # a node that only renames its input -> that input
+    drawn: dict[Value, list[tuple[Value, int]]] = field(default_factory=dict)  # consumers as drawn (aliases skipped)
 
     def put(self, text: dict[str, str], key: str, value: str) -> None:
         """Set ``text[key]`` and remember the text, so the layout leaves room for it."""
@@ -122,14 +124,31 @@ class _Graph:
         self.written.setdefault(key, set()).add(value)
 
     @classmethod
-    def of(cls, root: Value, digits: int) -> _Graph:
+    def of(cls, root: Value, digits: int, copies: Iterable[Value] = ()) -> _Graph:
+        """The graph of ``root``; each of ``copies`` (a node that only renames its one input, as w13 = u·1 does)
+        is drawn as a wire out of its input's copy node, not as a gate."""
         order = reading_order(root)
         ids = {v: f"v{i}" for i, v in enumerate(order)}
         consumers: dict[Value, list[tuple[Value, int]]] = {v: [] for v in order}
         for v in order:
             for k, inp in enumerate(v.inputs):
                 consumers[inp].append((v, k))
-        return cls(root, order, ids, consumers, digits)
+        aliases = {}
+        for c in copies:
+            if c not in ids or c is root or len(c.inputs) != 1 or c.local_grads != (1.0,):
+                raise ValueError(f"copies: {c!r} is not a node of this graph that renames its one input "
+                                 f"(one input, local gradient 1, not the output)")
+            aliases[c] = c.inputs[0]
+        drawn = {v: [(c, k) for c, k in consumers[v] if c not in aliases] for v in order}
+        for a, parent in aliases.items():
+            drawn[parent] += consumers[a]
+        return cls(root, order, ids, consumers, digits, aliases=aliases, drawn=drawn)
+
+    def source(self, v: Value) -> Value:
+        """The node a wire from ``v`` starts at in the drawing: ``v``, or the input an alias renames."""
+        while v in self.aliases:
+            v = self.aliases[v]
+        return v
 
     def wire(self, v: Value, k: int) -> str:
         return f"{self.ids[v]}-in{k}"
@@ -149,14 +168,19 @@ class _Graph:
         return fmt(x, self.digits)
 
     def running_sum(self, terms: list[float]) -> str:
-        """A node's gradient as received so far: ``-2.00``, or ``5.00 + 2.00 = 7.00`` from several consumers."""
+        """A node's gradient as received so far: ``-2.00``, or ``5.00 + 2.00 = 7.00`` (``0.55 - 0.07 = 0.48``)
+        from several consumers."""
         if not terms:
             return ""
         if len(terms) == 1:
             return self.number(terms[0])
-        return " + ".join(self.number(t) for t in terms) + f" = {self.number(math.fsum(terms))}"
+        shown = [self.number(t) for t in terms]
+        sums = shown[0] + "".join(f" - {t[1:]}" if t.startswith("-") else f" + {t}" for t in shown[1:])
+        return f"{sums} = {self.number(math.fsum(terms))}"
 
     def lit_of(self, v: Value) -> set[str]:
+        if v in self.aliases:  # drawn as the wires it feeds
+            return {self.wire(c, k) for c, k in self.consumers[v]}
         i = self.ids[v]
         lit = {i}
         if v.inputs:
@@ -168,8 +192,9 @@ def _values(graph: _Graph, text: dict[str, str], shown: Iterable[Value]) -> None
     """Fill in the value of each node in ``shown``, in its cell and on every wire it feeds."""
     for v in shown:
         graph.put(text, f"{graph.ids[v]}-data", graph.number(v.data))
+        name = f"{v.label} = " if v in graph.aliases and v.label else ""  # an alias's wire carries its name
         for consumer, k in graph.consumers[v]:
-            graph.put(text, f"{graph.wire(consumer, k)}-val", graph.number(v.data))
+            graph.put(text, f"{graph.wire(consumer, k)}-val", name + graph.number(v.data))
 
 
 def _exact_note(step: Step, digits: int) -> str:
@@ -426,6 +451,8 @@ class _Builder:
     def build(self, fit: str | None) -> Layout:
         g = self.graph
         for v in g.order:
+            if v in g.aliases:  # drawn as the wires out of the node it renames
+                continue
             i = g.ids[v]
             if self.style == "boxes":
                 self.box(v)
@@ -434,7 +461,7 @@ class _Builder:
                     for k, inp in enumerate(v.inputs):
                         w = g.wire(v, k)
                         self.mid(f"{w}-m", [f"{w}-local"], [f"{w}-grad"])
-                        self.edges += [(g.ids[inp], f"{w}-m", False), (f"{w}-m", f"{i}-op", True)]
+                        self.edges += [(g.ids[g.source(inp)], f"{w}-m", False), (f"{w}-m", f"{i}-op", True)]
                     self.edges.append((f"{i}-op", i, True))
             else:
                 if v.inputs:
@@ -444,7 +471,7 @@ class _Builder:
                     lines = 2 if self.shared_leaf(v) else 1  # a shared leaf is its own copy node, its sum inside
                     self.sizes[i] = (max(name, self.width(f"{i}-grad") if lines == 2 else 0.0) + 12,
                                      lines * NAME_SIZE * LINE + 6)
-                consumers = g.consumers[v]
+                consumers = g.drawn[v]
                 if self.shared_leaf(v):
                     for consumer, k in consumers:
                         w = g.wire(consumer, k)
@@ -475,7 +502,7 @@ class _Builder:
 
     def shared_leaf(self, v: Value) -> bool:
         """Whether ``v`` is a leaf with several consumers, drawn (style "slide") as its own copy node."""
-        return not v.inputs and v is not self.graph.root and len(self.graph.consumers[v]) > 1
+        return not v.inputs and v is not self.graph.root and len(self.graph.drawn[v]) > 1
 
     def dot_source(self) -> str:
         sep = {"LR": ("0.2", "0.12"), "TB": ("0.2", "0.15")}[self.layout]
@@ -559,6 +586,8 @@ class _Builder:
             group.shapes += blanks
 
         for v in g.order:
+            if v in g.aliases:
+                continue
             i = g.ids[v]
             x, y = pos[i]
             if self.style == "boxes":
@@ -567,7 +596,7 @@ class _Builder:
                     out.append(self.gate_group(v, f"{i}-op", *pos[f"{i}-op"]))
                     for k in range(len(v.inputs)):
                         w = g.wire(v, k)
-                        wire(w, f"{w}-m", g.ids[v.inputs[k]], f"{i}-op", True, [f"{w}-local"], [f"{w}-grad"],
+                        wire(w, f"{w}-m", g.ids[g.source(v.inputs[k])], f"{i}-op", True, [f"{w}-local"], [f"{w}-grad"],
                              [LOCAL_INK, GRAD_INK])
                     out_wire = wires.setdefault(f"{i}-out", _Group(f"{i}-out"))
                     spline, tip = splines[(f"{i}-op", i)]
@@ -575,7 +604,7 @@ class _Builder:
                                                   _arrowhead(spline[-1], tip) if tip else None))
                 continue
             out.append(self.gate_group(v, i, x, y) if v.inputs else self.name_group(v, i, x, y))
-            consumers = g.consumers[v]
+            consumers = g.drawn[v]
             if self.shared_leaf(v):
                 for consumer, k in consumers:
                     w = g.wire(consumer, k)
@@ -871,22 +900,26 @@ class FrameSet:
 
 
 def frame_set(root: Value, kind: str = "backward", style: str = "slide", layout: str | None = None, digits: int = 2,
-              fit: str | None = None, show_local_grads: bool = False) -> FrameSet:
-    """The frames of ``root``'s backward (or forward) pass, all on one layout (``dot`` runs once)."""
+              fit: str | None = None, show_local_grads: bool = False, copies: Iterable[Value] = ()) -> FrameSet:
+    """The frames of ``root``'s backward (or forward) pass, all on one layout (``dot`` runs once).
+
+    ``copies``: nodes that only rename their input (``GraphExample.copies``), drawn as wires of a copy node.
+    """
     check_options(style, layout, digits, fit, f"{kind}_frames")
     if kind not in ("backward", "forward"):
         raise ValueError(f"frame_set: kind must be 'backward' or 'forward', got {kind!r}")
-    graph = _Graph.of(check_root(root, f"{kind}_frames"), digits)
+    graph = _Graph.of(check_root(root, f"{kind}_frames"), digits, copies)
     frames = _backward(graph, show_local_grads) if kind == "backward" else _forward(graph, show_local_grads)
     _final(graph, True, show_local_grads, "")  # room for the finished picture's texts too: the same layout serves it
     return FrameSet(_lay_out(graph, style, layout, fit), frames, root)
 
 
 def picture(root: Value, style: str = "slide", layout: str | None = None, digits: int = 2, fit: str | None = None,
-            show_grad: bool | str = True, show_local_grads: bool = False, caption: str = "") -> FrameSet:
+            show_grad: bool | str = True, show_local_grads: bool = False, caption: str = "",
+            copies: Iterable[Value] = ()) -> FrameSet:
     """The finished picture of ``root``'s graph as a one-frame set (values and ``.grad`` of every node)."""
     check_options(style, layout, digits, fit, "draw")
-    graph = _Graph.of(check_root(root, "draw"), digits)
+    graph = _Graph.of(check_root(root, "draw"), digits, copies)
     final = _final(graph, show_grad, show_local_grads, caption)
     return FrameSet(_lay_out(graph, style, layout, fit), [final], root)
 
@@ -1168,6 +1201,6 @@ def _blank_key(builder: _Builder, wire: tuple[Value, int], ask: str) -> str:
     if ask == "local":
         return f"{name}-local"
     v = consumer.inputs[k]
-    if builder.style == "boxes" or builder.shared_leaf(v) or v is graph.root or len(graph.consumers[v]) > 1:
+    if builder.style == "boxes" or builder.shared_leaf(v) or v is graph.root or len(graph.drawn[v]) > 1:
         return f"{name}-grad"
     return f"{graph.ids[v]}-grad"
