@@ -341,12 +341,14 @@ def _example(args: argparse.Namespace) -> None:
 
 def _graph(args: argparse.Namespace) -> None:
     from .expr import parse_at
+    from .naming import name_nodes
     from .trace import trace_backward
 
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
     options = _picture_options(args)
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
+    name_nodes(root)  # f, n1, n2, ... in reading order: the names practice and worksheet give them too
     out = _output_stem(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
@@ -410,6 +412,7 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
     from .examples import EXAMPLES
     from .expr import parse_at
+    from .naming import name_nodes
 
     graphs = [name for name, example in EXAMPLES.items() if not example.trains]
     if (args.example is None) == (args.expr is None):
@@ -418,7 +421,9 @@ def graph_from_args(args: argparse.Namespace) -> Value:
         if args.example not in graphs:
             raise CliError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
         return _graph_example(args.example).root
-    return parse_at(args.expr, args.at)[0]
+    root = parse_at(args.expr, args.at)[0]
+    name_nodes(root)  # f, n1, n2, ...: the names the graph command, the pictures and the worksheet use too
+    return root
 
 
 def _graph_example(name: str) -> GraphExample:

@@ -8,8 +8,8 @@ step's upstream, local and downstream gradients, all read from ``trace_forward``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,21 +23,12 @@ if TYPE_CHECKING:
     from .frames import Frame, Page
 
 
-@contextmanager
-def sheet_labels(root: Value) -> Iterator[None]:
+def sheet_labels(root: Value) -> AbstractContextManager[None]:
     """Within, ``root`` (if unlabelled) is labelled f and every other unlabelled node n1, n2, ... (reading
-    order), so the drawing and the texts can name it; the labels are restored afterwards."""
-    order = reading_order(root)
-    unlabelled = [v for v in order if not v.label]
-    taken = {v.label for v in order}
-    names = (f"n{k}" for k in range(1, len(order) + len(taken) + 1))
-    try:
-        for v in unlabelled:
-            v.label = "f" if v is root and "f" not in taken else next(n for n in names if n not in taken)
-        yield
-    finally:
-        for v in unlabelled:
-            v.label = ""
+    order), so the drawing and the texts can name it; the labels are restored afterwards (``naming.named``)."""
+    from .naming import named
+
+    return named(root)
 
 
 def worksheet(
