@@ -329,8 +329,8 @@ def _example(args: argparse.Namespace) -> None:
         if out is not None:
             written.graph(built.root, out / args.name, local_grads=args.local_grads, copies=built.copies, **options)
         if frames is not None:
-            written.frames(built.root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf, copies=built.copies,
-                           **options)
+            written.frames(built.root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf,
+                           copies=built.copies, **options)
     else:
         print(_heading(f"Row {example.row}: {example.title}"))
         print("\n".join(built.summary))
