@@ -183,6 +183,8 @@ class _Graph:
             return {self.wire(c, k) for c, k in self.consumers[v]}
         i = self.ids[v]
         lit = {i}
+        if len(self.drawn[v]) == 1 and v is not self.root:  # its one out-wire, carrying the upstream
+            lit.add(self.wire(*self.drawn[v][0]))
         if v.inputs:
             lit |= {f"{i}-op", f"{i}-out", *(self.wire(v, k) for k in range(len(v.inputs)))}
         return lit
@@ -693,7 +695,7 @@ class _Builder:
         d = h
         group = _Group(name, [_Shape("ellipse", [(x, y), (w, h)], OP_FILL, OP_EDGE, 1.4)])
         group.texts.append(_Text(x, y + OP_SIZE * 0.35, OP_SIZE, INK, "middle", False, None, str(v.op)))
-        if self.style == "slide" and v.label:
+        if self.style == "slide" and v.label and v is not self.graph.root:  # the output's name ends its wire
             group.texts.append(_Text(x, y - d / 2 - 6, NAME_SIZE, MUTED, "middle", True, None, v.label))
         return group
 
