@@ -696,7 +696,11 @@ class _Builder:
         group = _Group(name, [_Shape("ellipse", [(x, y), (w, h)], OP_FILL, OP_EDGE, 1.4)])
         group.texts.append(_Text(x, y + OP_SIZE * 0.35, OP_SIZE, INK, "middle", False, None, str(v.op)))
         if self.style == "slide" and v.label and v is not self.graph.root:  # the output's name ends its wire
-            group.texts.append(_Text(x, y - d / 2 - 6, NAME_SIZE, MUTED, "middle", True, None, v.label))
+            if self.layout == "LR":  # above the gate; in TB, where wires come from above, to its left
+                group.texts.append(_Text(x, y - d / 2 - 6, NAME_SIZE, MUTED, "middle", True, None, v.label))
+            else:
+                group.texts.append(_Text(x - w / 2 - 5, y + NAME_SIZE * 0.35, NAME_SIZE, MUTED, "end", True, None,
+                                         v.label))
         return group
 
     def name_group(self, v: Value, i: str, x: float, y: float) -> _Group:
@@ -860,9 +864,15 @@ class FrameSet:
         drawn = set(self.layout.lit_ids)
         return [i for i in sorted(graph.lit_of(v)) if i in drawn]
 
-    def html(self, i: int = 0) -> str:
-        """Frame ``i`` as inline SVG that shrinks to the width of its container (a notebook cell) and never grows."""
+    def html(self, i: int = 0, max_width: float | None = None) -> str:
+        """Frame ``i`` as inline SVG that shrinks to the width of its container (a notebook cell) and never grows;
+        ``max_width`` (CSS px) also caps its own size, for viewers that show SVG as an image of its own size."""
         image = self.svg(i)
+        natural = self.layout.width * 4 / 3  # pt -> CSS px
+        if max_width is not None and natural > max_width:
+            w, h = max_width, self.layout.height * 4 / 3 * max_width / natural
+            image = image.replace(f'width="{self.layout.width:.0f}pt" height="{self.layout.height:.0f}pt"',
+                                  f'width="{w:.0f}px" height="{h:.0f}px"', 1)
         return image.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

@@ -23,6 +23,7 @@ from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_or
 if TYPE_CHECKING:
     import graphviz
 
+CELL_WIDTH = 960  # CSS px: a notebook cell's output width at 1200 px (JupyterLab, nbconvert); drawings fit it
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
 
 # a palette that stays readable on a projector: dark text on light fills, red for gradients
@@ -183,8 +184,10 @@ def value_mimebundle(value: Value) -> dict[str, str]:
                               f"use draw_dot(value, max_nodes={n}) to draw it)"}
     from .frames import picture
 
-    try:  # the slide picture, its layout the better of LR and TB, shrinking to the cell's width
-        image: str | None = picture(value, style="slide").html()
+    try:  # the slide picture in the layout that is more legible at a cell's width, never wider than the cell
+        drawn = [picture(value, style="slide", layout=way) for way in ("LR", "TB")]
+        best = max(drawn, key=lambda p: min(1.0, CELL_WIDTH / (p.layout.width * 4 / 3)))
+        image: str | None = best.html(max_width=CELL_WIDTH)
     except NoRenderer:
         image = None
     if image is None:
