@@ -22,6 +22,11 @@ Id scheme (nodes numbered in ``reading_order``, ``i`` from 0; ``k`` the input po
 - ``v{i}-out``: the wire out of node i's gate (to its box, its copy node or the output); lit-able.
 - ``caption-1``, ``caption-2``, ...: the caption (``Frame.caption``) wrapped into the layout's lines.
 
+A node listed in ``copies`` (one that only renames its input, as the shared weights w13 = u·1 do)
+has no ids of its own: its consumers' wires start at its input's copy node and ``-val`` reads
+``w13 = 0.50``. On a worksheet page (``blank_sheet``) a text id asked about is drawn inside a box
+(class ``blank``) with its question number beside it.
+
 A state lists every text id of the layout (``""`` where blank), so any frame can be applied
 alone; ids a style does not draw (e.g. ``v{i}-in{k}-val`` in "boxes") are left out.
 ``Frame.to_json()`` is ``{"index": 1, "kind": "backward", "caption": "...", "text": {id: text},
