@@ -1,5 +1,5 @@
 """The ``microgradnet`` command line, every subcommand in one place: ``demo``, ``example``, ``graph``, ``train``,
-``practice`` and ``worksheet``.
+``evaluate``, ``export``, ``practice``, ``worksheet`` and ``grade``.
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -7,6 +7,7 @@ slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line a
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import sys
@@ -16,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from . import __version__
+from .files import check_output, write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .engine import Value
     from .examples import GraphExample, TrainingExample
+    from .nn import MLP
     from .trace import Step
+    from .variants import Source
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 EXIT_ERROR = 2
@@ -149,10 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: moons)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help="number of points (default: the data set's, 100; xor: its 4 corners)")
-    train.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="16,16",
-                       help="hidden layer sizes (default: 16,16)")
-    train.add_argument("--activation", choices=MLP_ACTIVATIONS, default="relu", metavar="NAME",
-                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} (default: relu)")
+    train.add_argument("--hidden", type=_layer_sizes, metavar="16,16",
+                       help="hidden layer sizes (default: 16,16; with --init, the saved model's)")
+    train.add_argument("--activation", choices=MLP_ACTIVATIONS, metavar="NAME",
+                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} "
+                       "(default: relu; with --init, the saved model's)")
     train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
     train.add_argument("--lr", type=_positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
     losses = [name for name, loss in LOSSES.items() if name == loss.name]  # without the long aliases
@@ -162,12 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
                        help="seed of the data, the weights and the batches (default: 0)")
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--init", metavar="FILE",
+                       help="continue training the model saved in FILE (its architecture and weights)")
     train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--compile", action="store_true",
                        help="record the training step once and replay it (same numbers, faster)")
     train.set_defaults(run=_train)
+
+    _add_model_commands(commands, losses)
 
     practice = commands.add_parser(
         "practice", help="do a backward pass by hand, checked step by step",
@@ -193,7 +202,41 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also write the printable page NAME.pdf (one page of this paper: name and date line, "
                        "numbered boxes to write in) and its key NAME-key.pdf")
     sheet.add_argument("--digits", type=_digits, default=2, metavar="N", help="decimals on the page (default: 2)")
+    sheet.add_argument("--variants", type=_positive_int, metavar="N",
+                       help="N sheets with the same graph and different numbers, each with its own key")
+    sheet.add_argument("--roster", metavar="FILE",
+                       help="one sheet per student of FILE (one name or id per row), titled with the name")
+    sheet.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                       help="seed of the variants' numbers and of --random (default: 0)")
+    from .quiz import FORMATS as QUIZ_FORMATS
+
+    sheet.add_argument("--format", choices=("sheet", *QUIZ_FORMATS), default="sheet",
+                       help="sheet: drawings, answers sheets and keys (default); moodle: a Moodle XML quiz; "
+                       "gift: a GIFT quiz; one question per gradient, one question set per variant")
+    _random_arguments(sheet)
     sheet.set_defaults(run=_worksheet)
+    for command in (practice, sheet):
+        command.description = (f"{command.description} With --random, a fresh graph of --nodes op nodes over --ops, "
+                               "a node used twice with --fanout.")
+    practice.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                          help="seed of --random (default: 0)")
+    _random_arguments(practice)
+
+    grade = commands.add_parser(
+        "grade", help="grade a class's filled-in variant sheets: a CSV, a summary and the most-missed questions",
+        description="Reads each answers sheet (the .txt files of a directory, or the files given), grades it "
+        "against the key of the variant its 'sheet' lines name, writes one CSV row per sheet, prints a summary "
+        "and plots the most-missed questions. A sheet that cannot be read is reported and the others are "
+        "graded (exit 1 then, 0 when every sheet was graded).",
+    )
+    grade.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="answers sheets, or directories of them")
+    grade.add_argument("--csv", required=True, metavar="FILE", help="the grades, one row per sheet")
+    grade.add_argument("--plot", metavar="FILE",
+                       help="the most-missed questions (PNG; default: the CSV's name + -missed.png)")
+    grade.add_argument("--reports", metavar="DIR", help="write each sheet's graded report into DIR")
+    grade.add_argument("--tolerance", type=_positive_float, default=0.005, metavar="T",
+                       help="accepted error; 0.005 accepts two decimals (default)")
+    grade.set_defaults(run=_grade)
     return parser
 
 
@@ -227,6 +270,16 @@ def _picture_options(args: argparse.Namespace) -> dict[str, object]:
     if (args.gif or args.pdf) and not args.frames:
         raise CliError("--gif and --pdf write the frames: give --frames DIR too")
     return {"style": args.style, "digits": args.digits, "layout": args.layout, "fit": args.fit}
+def _random_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--random`` and its options: a fresh graph instead of an example or --expr."""
+    from .exercises import DEFAULT_OPS, RANDOM_OPS
+
+    parser.add_argument("--random", action="store_true", help="a random graph instead of an example or --expr")
+    parser.add_argument("--ops", default=",".join(DEFAULT_OPS), metavar="OPS",
+                        help=f"ops of --random, from {','.join(RANDOM_OPS)} (default: {','.join(DEFAULT_OPS)})")
+    parser.add_argument("--nodes", type=_positive_int, default=6, metavar="N",
+                        help="op nodes of --random (default: 6)")
+    parser.add_argument("--fanout", action="store_true", help="--random uses a node twice (its gradients add)")
 
 
 def _graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -368,14 +421,11 @@ def _graph(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from . import data
     from .losses import LOSSES
-    from .nn import MLP
     from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
 
-    make = getattr(data, f"make_{args.data}")
-    X, y = make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
+    X, y = _dataset(args)
     classes = max(y) + 1
     loss = LOSSES[args.loss]
     if classes > 2 and not loss.per_class:
@@ -386,7 +436,7 @@ def _train(args: argparse.Namespace) -> None:
         if path:
             _output_file(path)  # checked before training, so a bad path does not waste the run
     targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
-    model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
+    model = _initial_model(args, nout, classes)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
     print(f"Training {model!r}")
     print(f"on {args.data} ({len(X)} points, {classes} classes), {args.loss} loss"
@@ -405,6 +455,129 @@ def _train(args: argparse.Namespace) -> None:
         written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
     if args.history:
         written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
+    written.report()
+
+
+# --- saved models: train --init, evaluate, export ------------------------------------------
+
+def _add_model_commands(commands: argparse._SubParsersAction, losses: list[str]) -> None:
+    """The subcommands that read a model file written by ``train --save``: evaluate and export."""
+    evaluate = commands.add_parser(
+        "evaluate", help="the loss and accuracy of a saved model on a 2-D data set",
+        description="Load a model saved by train --save and print its loss and accuracy on a data set made "
+        "as train makes it (the same --data, --samples and --seed give the same points).",
+    )
+    evaluate.add_argument("--model", required=True, metavar="FILE", help="the model file (train --save)")
+    evaluate.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: moons)")
+    evaluate.add_argument("--samples", type=_positive_int, metavar="N",
+                          help="number of points (default: the data set's, 100; xor: its 4 corners)")
+    evaluate.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                          help="seed of the data (default: 0)")
+    evaluate.add_argument("--loss", choices=losses,
+                          help="(default: hinge for a model with one output, cross_entropy for one per class)")
+    evaluate.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
+    evaluate.set_defaults(run=_evaluate)
+
+    export = commands.add_parser(
+        "export", help="write a saved model as a standalone PyTorch script",
+        description="Write a Python script that rebuilds the network saved in FILE in PyTorch (float64) with its "
+        "weights; run, it checks its outputs against microgradnet's. Needs torch: pip install 'microgradnet[torch]'.",
+    )
+    export.add_argument("model", metavar="FILE", help="the model file (train --save)")
+    export.add_argument("--to", choices=("torch",), default="torch", help="the framework (default: torch)")
+    export.add_argument("--out", required=True, metavar="SCRIPT", help="the script to write, e.g. model.py")
+    export.set_defaults(run=_export)
+
+
+def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
+    """The points of ``--data`` with ``--samples`` and ``--seed``: train and evaluate make the same ones."""
+    from . import data
+
+    make = getattr(data, f"make_{args.data}")
+    return make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
+
+
+def _load_model(path: str, option: str) -> MLP:
+    """The MLP saved in ``path``; any bad file is one line with ``Module.load``'s message, naming the file."""
+    from .nn import MLP
+
+    try:
+        return MLP.from_file(path)  # type: ignore[return-value]
+    except FileNotFoundError:
+        raise CliError(f"{option} {path}: no such model file") from None
+    except OSError as err:
+        raise CliError(f"{option} {path}: cannot read it: {err.strerror or err}") from None
+    except (TypeError, ValueError) as err:
+        raise CliError(f"{option}: {err}") from None
+
+
+def _check_fits(model: MLP, option: str, path: str, data: str, outputs: int, needs: str) -> None:
+    """A one-line error unless ``model`` reads the 2-D points of ``data`` and has ``outputs`` outputs."""
+    if model.nin != 2:
+        raise CliError(f"{option} {path}: the model takes {model.nin} inputs; --data {data} has 2")
+    if model.nouts[-1] != outputs:
+        has = f"{model.nouts[-1]} output{'s' if model.nouts[-1] > 1 else ''}"
+        raise CliError(f"{option} {path}: the model has {has}; {needs} needs {outputs}")
+
+
+def _initial_model(args: argparse.Namespace, nout: int, classes: int) -> MLP:
+    """The model ``train`` starts from: new weights of --hidden and --activation, or the model of --init."""
+    from .nn import MLP
+
+    if args.init is None:
+        hidden = [16, 16] if args.hidden is None else args.hidden
+        return MLP(2, [*hidden, nout], activation=args.activation or "relu", seed=args.seed)
+    model = _load_model(args.init, "--init")
+    _check_fits(model, "--init", args.init, args.data, nout, f"--loss {args.loss or 'hinge'} on {classes} classes")
+    for option, given, saved in (("--hidden", args.hidden, model.nouts[:-1]),
+                                 ("--activation", args.activation, model.activation)):
+        if given is not None and given != saved:
+            shown = ",".join(map(str, given)) if isinstance(given, list) else given
+            raise CliError(f"--init {args.init}: the saved model has {option[2:]} {saved!r}, not {option} {shown} "
+                           f"(leave {option} out to continue the saved model)")
+    print(f"Continuing the model saved in {args.init}")
+    return model
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from .losses import LOSSES
+    from .plot import plot_decision_boundary
+    from .train import evaluate, predict
+
+    if args.plot:
+        check_output(args.plot, "evaluate --plot")
+    model = _load_model(args.model, "--model")
+    X, y = _dataset(args)
+    classes = max(y) + 1
+    one_output = model.nouts[-1] == 1
+    if args.loss is None:
+        loss = next(loss for loss in LOSSES.values() if loss.classification and loss.per_class != one_output)
+    else:
+        loss = LOSSES[args.loss]
+    _check_fits(model, "--model", args.model, args.data, loss.outputs_needed(classes),
+                f"--loss {loss.name} on --data {args.data} ({classes} classes)")
+    final_loss = evaluate(model, X, loss.class_targets(y), loss=loss.name)["loss"]
+    correct = sum(p == t for p, t in zip(predict(model, X), y))  # as train counts it
+    print(f"Evaluating {model!r} from {args.model}")
+    print(f"on {args.data} ({len(X)} points, {classes} classes, seed {args.seed}), {loss.name} loss")
+    print(f"loss {final_loss:.4f}, accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
+    written = Written()
+    if args.plot:
+        written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
+    written.report()
+
+
+def _export(args: argparse.Namespace) -> None:
+    check_output(args.out, "export --out")
+    model = _load_model(args.model, "export")
+    try:
+        from .torch_bridge import export_script
+    except ImportError:
+        raise CliError("export --to torch needs PyTorch: pip install 'microgradnet[torch]'") from None
+    write_atomic(args.out, export_script(model, source=args.model), "export --out")
+    print(f"Exported {model!r} to a PyTorch script; run it to check it: python {args.out}")
+    written = Written()
+    written.files.append(Path(args.out))
     written.report()
 
 
@@ -436,11 +609,28 @@ def _graph_example(name: str) -> GraphExample:
     return built
 
 
+def _source(args: argparse.Namespace) -> Source:
+    """What a worksheet or practice command line names as a ``variants.Source``: an example, --expr or --random."""
+    from .exercises import parse_ops, random_graph, spec
+    from .variants import Source
+
+    if args.random:
+        if args.example is not None or args.expr is not None:
+            raise CliError("--random makes its own graph: give no EXAMPLE or --expr with it")
+        ops = parse_ops(args.ops)
+        random_graph(ops, args.nodes, args.fanout, args.seed)  # the errors of these options, before anything else
+        return Source("random", spec(ops, args.nodes, args.fanout, args.seed))
+    graph_from_args(args)  # the same checks and messages as a single worksheet
+    if args.expr is not None:
+        return Source("expr", args.expr, args.at)
+    return Source("example", args.example)
+
+
 def _practice(args: argparse.Namespace) -> int:
     """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1)."""
     from .practice import check_answers, practice, read_line
 
-    root = graph_from_args(args)
+    root = _source(args).build()[0] if args.random else graph_from_args(args)
     if args.answers is not None:
         return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
     practice(root, args.ask, args.tolerance, input=read_line, output=print)
@@ -448,20 +638,93 @@ def _practice(args: argparse.Namespace) -> int:
 
 
 def _worksheet(args: argparse.Namespace) -> int:
-    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
+    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them.
+
+    With --variants, --roster or --random, every variant's numbers are made before anything is written.
+    """
+    from .variants import Variant, read_roster, variants
     from .worksheet import worksheet
 
-    root = graph_from_args(args)
+    if args.variants is not None and args.roster is not None:
+        raise CliError("give --variants N or --roster FILE, not both (a roster makes one sheet per name)")
+    if not (args.random or args.variants or args.roster):
+        root = graph_from_args(args)
+        name = args.name or args.example or "worksheet"
+        if args.format != "sheet":
+            return _quiz(args, [(root, name, name)], _output_dir(args.out), name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            written = worksheet(root, args.out, name, ask=args.ask, paper=args.paper, digits=args.digits)
+        _list_written(written, caught)
+        return 0
+    source = _source(args)
+    if args.roster is not None:
+        made = variants(source, read_roster(args.roster), args.seed, args.ask)
+    elif args.variants is not None:
+        made = variants(source, args.variants, args.seed, args.ask)
+    else:  # --random alone: one sheet at the graph's own numbers, with sheet lines so that grade can read it
+        _, leaves = source.build()
+        made = [Variant(source, {label: leaf.data for label, leaf in leaves.items()}, "", ask=args.ask)]
+    name = args.name or source.name
+    out = _output_dir(args.out)  # only now: bad input has written nothing
+    if args.format != "sheet":
+        return _quiz(args, [(v.build()[0], v.title, v.stem(name)) for v in made], out, name)
+    from .variants import write_worksheets
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask,
-                            paper=args.paper, digits=args.digits)
-    print(f"Wrote {len(written)} files:")
-    for path in written:
-        print(f"  {path}")
+        written = write_worksheets(made, out, name=name)
+    _list_written(written, caught, f"{made[0].stem(name)} to {made[-1].stem(name)}" if len(made) > 1 else "")
+    return 0
+
+
+def _quiz(args: argparse.Namespace, sheets: list[tuple[Value, str, str]], out: Path, name: str) -> int:
+    """``worksheet --format moodle|gift``: one quiz file with a question set per sheet."""
+    from .files import write_atomic
+    from .quiz import SUFFIX, QuizSheet, gift, moodle_xml
+
+    write = moodle_xml if args.format == "moodle" else gift
+    text = write([QuizSheet(*sheet) for sheet in sheets], args.ask)
+    path = write_atomic(out / f"{name}{SUFFIX[args.format]}", text, f"worksheet --format {args.format}")
+    questions = text.count('<question type="numerical">') if args.format == "moodle" else text.count("{#")
+    print(f"Wrote {path}: {len(sheets)} question set{'s' * (len(sheets) > 1)}, {questions} numerical questions")
+    return 0
+
+
+def _list_written(written: list[Path], caught: list[warnings.WarningMessage], sheets: str = "") -> None:
+    """List the files a worksheet command wrote (a class's, ``sheets`` "first to last", in short), then its warnings."""
+    if sheets:
+        print(f"Wrote {len(written)} files into {written[0].parent}: worksheets {sheets} (drawing, answers sheet "
+              f"and key each) and the class list {written[-1].name}")
+    else:
+        print(f"Wrote {len(written)} files:")
+        for path in written:
+            print(f"  {path}")
     for warning in caught:
         print(f"microgradnet: {warning.message}", file=sys.stderr)
-    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """``microgradnet grade``: grade the sheets, print the summary, write the CSV, the plot and the reports.
+
+    Exit 0 when every sheet was graded, 1 when some could not be read (they are named in the summary).
+    """
+    from .files import check_output
+    from .grading import grade, write_grades
+
+    csv_path = Path(args.csv)
+    plot = Path(args.plot) if args.plot else csv_path.with_name(f"{csv_path.stem}-missed.png")
+    check_output(csv_path, "grade --csv")
+    check_output(plot, "grade --plot")
+    if args.reports is not None and Path(args.reports).exists() and not Path(args.reports).is_dir():
+        raise CliError(f"grade --reports: {args.reports} is a file, expected a directory")
+    grades = grade(args.paths, args.tolerance)
+    print(grades.summary())
+    reports = _output_dir(args.reports) if args.reports is not None else None
+    written = write_grades(grades, csv_path, plot if grades.graded else None, reports)
+    print(f"Wrote {csv_path}" + (f", {plot}" if grades.graded else "")
+          + (f" and {len(written) - 2} reports into {reports}" if reports is not None else ""))
+    return 1 if grades.failed else 0
 
 
 # --- text ------------------------------------------------------------------------------
@@ -654,9 +917,11 @@ class Written:
         try:
             draw(ax)
             fig.tight_layout()
-            fig.savefig(path, dpi=150)
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=150)
         finally:
             plt.close(fig)
+        write_atomic(path, png.getvalue(), "plot")
         self.files.append(path)
 
     def report(self) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Integral, Real
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from . import ops
 from .ops import Op
@@ -25,7 +26,8 @@ class Value:
     """One number in a computation graph, with the gradient a backward pass leaves on it."""
 
     # _upstream: d root / d self within the backward pass under way (scratch for backward_walk)
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "_upstream")
+    __slots__ = ("_upstream", "data", "grad", "inputs", "label", "local_grads", "op")
+    _upstream: float
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")
@@ -194,7 +196,7 @@ def _check_finite(op: Op, inputs: tuple[Value, ...], data: float, local_grads: t
     raise FloatingPointError(f"detect_anomaly: op {op.name!r} on inputs ({args}) produced {what}")
 
 
-def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  # noqa: A001
+def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:
     """``start + values[0] + values[1] + ...`` as one n-ary node (local gradient 1 per addend).
 
     Plain numbers among the addends are folded into the op's constant, so only Values are inputs.
@@ -234,7 +236,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     return _node(data, op, inputs_, local_grads)
 
 
-def max(values: Iterable[Value | float]) -> Value:  # noqa: A001
+def max(values: Iterable[Value | float]) -> Value:
     """The largest of ``values`` as one node; its gradient goes to the (first) largest input."""
     inputs = tuple(as_value(v, "max") for v in values)
     if not inputs:
