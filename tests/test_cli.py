@@ -19,12 +19,19 @@ HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot program is not installed")
 
 
+# a machine without any Graphviz: no dot on PATH (set by run's path=) and no graphviz-pure (the render extra)
+WITHOUT_GRAPHVIZ_PURE = ("import sys, microgradnet.render as render; render._graphviz_pure = lambda: None; "
+                         "from microgradnet.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def run(cwd: Path, *args: str, path: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, "-m", "microgradnet"]
     if path is not None:
         env["PATH"] = path
+        command = [sys.executable, "-c", WITHOUT_GRAPHVIZ_PURE]
     return subprocess.run(
-        [sys.executable, "-m", "microgradnet", *args], cwd=cwd, env=env, capture_output=True,
+        [*command, *args], cwd=cwd, env=env, capture_output=True,
         encoding="utf-8", timeout=timeout,
     )
 
@@ -316,6 +323,54 @@ def test_train_compile_replays_the_recorded_step_with_the_same_result(tmp_path):
     assert dynamic.returncode == 0 and compiled.returncode == 0, compiled.stderr
     assert compiled.stdout == dynamic.stdout
     assert "training accuracy" in compiled.stdout
+
+
+# --- --html: the backprop player -----------------------------------------------------------
+
+def test_html_writes_the_player(tmp_path):
+    result = run(tmp_path, "example", "neuron", "--html", "neuron.html")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "neuron.html").read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in page and "backward step 13/13:  w2: receives 0.20 (leaf)" in page
+    assert len(page.encode("utf-8")) < 300_000 and "neuron.html" in result.stdout
+    result = run(tmp_path, "graph", "z*(x+y)", "--at", "x=2,y=3,z=-2", "--html", "f.html")
+    assert result.returncode == 0, result.stderr
+    assert "backward step 1/5:  f (*): upstream 1.00 × local (5.00, -2.00)" in (tmp_path / "f.html").read_text("utf-8")
+    result = run(tmp_path, "worksheet", "add-mul", "--out", "sheet", "--html")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "sheet" / "add-mul.html").read_text(encoding="utf-8")
+    assert '"mode":"practice"' in page and "sheet/add-mul.html" in result.stdout.replace(os.sep, "/")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["example", "neuron", "--html", "missing/neuron.html"], ["--html", "directory 'missing'", "does not exist"]),
+    (["graph", "x*x", "--at", "x=1", "--html", "missing/x.html"], ["does not exist"]),
+    (["example", "neuron", "--html", "a-dir"], ["--html", "'a-dir' is a directory"]),
+    (["example", "moons", "--html", "m.html"], ["--html draw graphs", "trains a network"]),
+])
+def test_html_bad_target_is_one_line_and_exit_2(tmp_path, args, words):
+    (tmp_path / "a-dir").mkdir()
+    result = run(tmp_path, *args)
+    assert_one_line_error(result, *words)
+    assert result.stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["a-dir"]
+
+
+def test_html_into_an_unwritable_directory(tmp_path, monkeypatch, capsys):
+    from microgradnet.cli import main
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    real_access = os.access
+    # root may write anywhere whatever the mode bits say; ask the OS as an ordinary user would be answered
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    try:
+        assert main(["example", "neuron", "--html", str(locked / "n.html")]) == 2
+    finally:
+        locked.chmod(0o755)
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "is not writable" in err
+    assert list(locked.iterdir()) == []
 
 
 # --- saved models: evaluate and train --init -----------------------------------------------

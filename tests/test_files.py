@@ -64,3 +64,13 @@ def test_a_failed_write_removes_its_temp_file_and_names_the_target(tmp_path, mon
     with pytest.raises(OSError, match="could not write '.*out.png': No space left on device"):
         write_atomic(target, b"new picture")
     assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.png"]
+
+
+def test_a_temp_file_that_cannot_be_made_is_named_as_the_target(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.html.abc.microgradnet-tmp"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=r"^\[Errno 13\] page: could not write '.*x\.html': Permission denied$") as err:
+        files.write_atomic(tmp_path / "x.html", "<p>", "page")
+    assert err.value.filename is None  # the temp file's name does not reach the user

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from selenium import webdriver
@@ -18,10 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from microgradnet import Value, save_html, trace_backward, trace_forward
+from microgradnet import Value, practice, save_html, trace_backward, trace_forward
 from microgradnet.examples import neuron
 from microgradnet.player import Player, player_html
-from microgradnet.trace import fmt, node_title
+from microgradnet.trace import fmt, node_title, reading_order
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
@@ -57,13 +57,20 @@ def text(browser: WebDriver, element_id: str) -> str:
     return browser.find_element(By.ID, element_id).text
 
 
+def caption(browser: WebDriver) -> str:
+    """The caption's step line, without the frame's "backward step 3/13:" (the slider's label says it too)."""
+    where, _, line = text(browser, "p-caption").partition(": ")
+    assert where == text(browser, "p-where").replace("backward", "backward step").replace("forward", "forward step")
+    return line
+
+
 def press(browser: WebDriver, key: str) -> None:
     browser.find_element(By.TAG_NAME, "body").send_keys(key)
 
 
 def lit_nodes(browser: WebDriver) -> list[str]:
     """The names of the graph's highlighted value boxes (their aria-labels)."""
-    return [e.get_attribute("aria-label").split(":")[0] for e in browser.find_elements(By.CSS_SELECTOR, "g.node.lit[aria-label]")]
+    return [e.get_attribute("aria-label").split(":")[0] for e in browser.find_elements(By.CSS_SELECTOR, "g.lit[aria-label]")]
 
 
 def details(browser: WebDriver) -> dict[str, str]:
@@ -76,32 +83,36 @@ def details(browser: WebDriver) -> dict[str, str]:
 def test_stepping_shows_the_traces_numbers(browser: WebDriver, neuron_page: Path) -> None:
     root = neuron().root
     forward, backward = trace_forward(root), trace_backward(root)  # backward leaves root's final grads
+    order = reading_order(root)
     open_page(browser, neuron_page)
-    assert text(browser, "p-caption") == "w0 = 2.00" and text(browser, "p-where") == "forward 1/13"
+    assert caption(browser) == "w0 = 2.00" and text(browser, "p-where") == "forward 1/13"
     for i, step in enumerate(forward[1:], 2):
         press(browser, Keys.ARROW_RIGHT)
-        assert text(browser, "p-caption") == str(step) and text(browser, "p-where") == f"forward {i}/13"
+        assert text(browser, "p-where") == f"forward {i}/13" and caption(browser) == str(step)
         assert lit_nodes(browser) == [node_title(step.node)]
     for i, step in enumerate(backward, 1):
         press(browser, Keys.ARROW_RIGHT)
         assert text(browser, "p-where") == f"backward {i}/13"
-        assert text(browser, "p-caption") == str(step)
+        assert caption(browser).startswith(str(step))  # and a note when the shown product is not the exact value
         assert lit_nodes(browser) == [node_title(step.node)]
         shown = details(browser)
         assert shown["title"] == node_title(step.node) and shown["data"] == fmt(step.node.data)
         assert shown["grad"] == fmt(step.node.grad)
-    assert text(browser, "p-caption") == "w2: receives 0.20 (leaf)"  # the slide's last number
+        # what was sent appears at once under each input's wire (frames.py's id v{i}-grad; one consumer each here)
+        sent = [browser.find_element(By.ID, f"v{order.index(inp)}-grad").text for inp in step.inputs]
+        assert sent == [fmt(d) for d in step.downstream]
+    assert caption(browser) == "w2: receives 0.20 (leaf)"  # the slide's last number
     press(browser, Keys.ARROW_RIGHT)  # past the end: stays
     assert text(browser, "p-where") == "backward 13/13"
     press(browser, Keys.ARROW_LEFT)
-    assert text(browser, "p-caption") == str(backward[-2]) and lit_nodes(browser) == ["x1"]
+    assert caption(browser) == str(backward[-2]) and lit_nodes(browser) == ["x1"]
     press(browser, Keys.HOME)
     assert text(browser, "p-where") == "forward 1/13" and browser.find_element(By.ID, "p-prev").get_attribute("disabled")
     press(browser, Keys.END)
     assert text(browser, "p-where") == "backward 13/13"
     browser.find_element(By.ID, "p-home").click()
     browser.find_element(By.ID, "p-next").click()
-    assert text(browser, "p-caption") == "x0 = -1.00"
+    assert caption(browser) == "x0 = -1.00"
     assert browser.get_log("browser") == []
 
 
@@ -110,7 +121,7 @@ def test_the_slider_and_the_sign_of_the_exp_step(browser: WebDriver, neuron_page
     browser.execute_script("var s = document.getElementById('p-step'); s.value = '15';"
                            "s.dispatchEvent(new Event('input'));")
     assert text(browser, "p-where") == "backward 3/13"
-    assert text(browser, "p-caption") == "exp(-z) (exp): upstream -0.53 × local 0.37 = -0.20 → -z"
+    assert caption(browser) == "exp(-z) (exp): upstream -0.53 × local 0.37 = -0.20 → -z"
 
 
 def test_hide_gradients(browser: WebDriver, neuron_page: Path) -> None:
@@ -121,21 +132,43 @@ def test_hide_gradients(browser: WebDriver, neuron_page: Path) -> None:
     assert details(browser)["grad"] == "-0.39"
     browser.find_element(By.ID, "p-hide").click()
     assert browser.find_element(By.ID, "p-hide").get_attribute("aria-pressed") == "true"
-    assert text(browser, "p-caption") == "w1: receives ?" and details(browser)["grad"] == "hidden"
+    assert caption(browser) == "w1: receives ?" and details(browser)["grad"] == "hidden"
     for element in browser.find_elements(By.CSS_SELECTOR, "svg .grad"):
         assert not element.is_displayed()
     press(browser, Keys.ARROW_LEFT)
-    assert text(browser, "p-caption") == "w1·x1 (*): upstream ? × local (-2.00, -3.00) = ? → (w1, x1)"
+    assert caption(browser) == "w1·x1 (*): upstream ? × local (-2.00, -3.00) = ? → (w1, x1)"
     press(browser, "g")  # the key toggles it back
-    assert text(browser, "p-caption") == "w1·x1 (*): upstream 0.20 × local (-2.00, -3.00) = (-0.40, -0.60) → (w1, x1)"
+    assert caption(browser).startswith("w1·x1 (*): upstream 0.20 × local (-2.00, -3.00) = (-0.40, -0.60) → (w1, x1)")
+
+
+def test_projector_and_print(browser: WebDriver, neuron_page: Path) -> None:
+    open_page(browser, neuron_page)
+
+    def size(element_id: str) -> float:
+        return float(browser.execute_script(
+            "return parseFloat(getComputedStyle(document.getElementById(arguments[0])).fontSize)", element_id))
+
+    normal = size("p-caption")
+    browser.find_element(By.ID, "p-projector").click()
+    assert size("p-caption") >= max(1.5 * normal, 32)  # large type for the back row
+    browser.find_element(By.ID, "p-projector").click()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not browser.find_element(By.ID, "p-next").is_displayed()  # no controls on paper
+        assert browser.find_element(By.ID, "p-caption").is_displayed()
+        assert browser.find_element(By.CSS_SELECTOR, ".graph svg").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
 def test_keyboard_only_node_details(browser: WebDriver, neuron_page: Path) -> None:
     open_page(browser, neuron_page)
-    nodes = browser.find_elements(By.CSS_SELECTOR, "g.node[tabindex='0']")
+    nodes = browser.find_elements(By.CSS_SELECTOR, "g[tabindex='0']")
     assert len(nodes) == 13  # every Value can be reached with Tab
-    target = next(n for n in nodes if n.get_attribute("aria-label").startswith("exp(-z) (exp)"))
-    browser.execute_script("arguments[0].focus()", target)
+    for _ in range(40):  # Tab through the controls and the nodes, as a keyboard user does
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        if (browser.switch_to.active_element.get_attribute("aria-label") or "").startswith("exp(-z) (exp)"):
+            break
     browser.switch_to.active_element.send_keys(Keys.ENTER)
     shown = details(browser)
     assert shown == {"title": "exp(-z) (exp)", "op": "exp", "data": "0.37", "grad": "-0.53"}
@@ -174,6 +207,26 @@ def test_practice_in_the_page(browser: WebDriver, neuron_page: Path) -> None:
     assert text(browser, "p-score") == "1/2 correct (stopped after 2 of 12 questions)"
 
 
+def test_practice_names_the_mistake_as_practice_does(browser: WebDriver, neuron_page: Path) -> None:
+    typed = ["-0.53", "-0.53", "0.37", "-0.20"]  # 3.1: the local gradient alone; 4.1: upstream passed on = sign
+    said: list[str] = []
+    answers = iter([*typed, "q"])
+    practice(neuron().root, input=lambda prompt: next(answers), output=said.append)
+    terminal = [line.strip() for line in said if line.startswith("      ")]  # the mistake lines
+    assert terminal[0] == "that is the local gradient 0.37: you forgot to multiply it by the upstream gradient -0.53"
+    assert terminal[1] == ("that is the upstream gradient -0.20 passed on: multiply it by the local gradient -1.00"
+                           " or sign error: the size is right, the sign is not")
+    open_page(browser, neuron_page)
+    browser.find_element(By.ID, "p-practice").click()
+    for answer_ in typed:
+        answer(browser, answer_)
+    lines = feedback(browser)
+    assert lines[3] == "3.1: 0.37 ✗ not quite: upstream -0.53 × local 0.37 = -0.20" and lines[4] == terminal[0]
+    assert lines[5] == "4.1: -0.20 ✗ not quite: upstream -0.20 × local -1.00 = 0.20" and lines[6] == terminal[1]
+    answer(browser, "0.3")  # 5.1 is 0.20: a wrong number that is no usual mistake gets the working alone
+    assert feedback(browser)[-1] == "5.1: 0.3 ✗ not quite: upstream 0.20 × local 1.00 = 0.20"
+
+
 def test_practice_to_the_end(browser: WebDriver, neuron_page: Path) -> None:
     open_page(browser, neuron_page, 390, 844)
     browser.find_element(By.ID, "p-practice").click()
@@ -191,7 +244,7 @@ def test_no_request_leaves_the_page(browser: WebDriver, neuron_page: Path) -> No
     open_page(browser, neuron_page)
     for key in (Keys.ARROW_RIGHT, Keys.END, Keys.ARROW_LEFT, "g"):
         press(browser, key)
-    browser.find_element(By.CSS_SELECTOR, "g.node[tabindex='0']").click()
+    browser.find_element(By.CSS_SELECTOR, "g[tabindex='0']").click()
     browser.find_element(By.ID, "p-practice").click()
     answer(browser, "1")
     browser.find_element(By.ID, "p-hint").click()
@@ -247,7 +300,7 @@ def test_page_budget_and_notebook_display() -> None:
 def test_practice_needs_an_op(tmp_path: Path) -> None:
     leaf = Value(2.0, label="x")
     page = save_html(leaf, tmp_path / "leaf.html")
-    data = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', page.read_text(), re.S)
+    data = re.search(r'<script type="application/json" id="player-data">(.*?)</script>', page.read_text(), re.DOTALL)
     assert data is not None and json.loads(data[1])["practice"] is None
 
 

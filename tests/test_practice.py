@@ -1,12 +1,12 @@
 """Practice mode: scripted sessions on the lecture's sigmoid neuron, grading files, the CLI handlers."""
 from __future__ import annotations
 
+import html
 import io
 import math
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
@@ -17,6 +17,7 @@ import microgradnet as mg
 from microgradnet import Value, check_answers, practice
 from microgradnet.cli import main
 from microgradnet.examples import EXAMPLES
+from microgradnet.player import Player
 from microgradnet.practice import (
     AnswersError,
     digits_for,
@@ -380,59 +381,23 @@ def test_unreadable_answers_files(tmp_path: Path) -> None:
         check_answers(neuron(), bad, output=None)
 
 
-# --- the notebook form ------------------------------------------------------------------------
+# --- in a notebook: the player page -------------------------------------------------------------
 
-class FakeWidget:
-    """Stands in for an ipywidgets widget: attributes, children, and buttons that can be clicked."""
-
-    def __init__(self, children: list[Any] | None = None, **attrs: Any) -> None:
-        self.children = children or []
-        self.value, self.disabled, self.handlers = "", False, []
-        self.__dict__.update(attrs)
-
-    def on_click(self, handler: Callable[[Any], None]) -> None:
-        self.handlers.append(handler)
-
-    def click(self) -> None:
-        for handler in self.handlers:
-            handler(self)
-
-
-FAKE_WIDGETS = SimpleNamespace(HTML=FakeWidget, Label=FakeWidget, Text=FakeWidget, Button=FakeWidget,
-                               HBox=FakeWidget, VBox=FakeWidget)
-
-
-def test_notebook_form(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_shows_the_player_in_practice_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[Any] = []
-    monkeypatch.setattr(practice_module, "_notebook_widgets", lambda: FAKE_WIDGETS)
+    monkeypatch.setattr(practice_module, "_in_notebook", lambda: True)
     monkeypatch.setattr("IPython.display.display", shown.append)
     f = neuron()
-    result = practice(f)
-    (form,) = shown
-    heading, row, feedback = form.children
-    prompt, answer, check, hint, stop = row.children
-    assert heading.value == "<b>step 1: f (1/x) = 0.73, upstream 1.00</b>"
-    assert prompt.value == "1.1  downstream gradient to 1+exp(-z) (1.37):"
-    hint.click()
-    assert "d/dx [1/x] = -1/x^2" in feedback.value
-    check.click()  # an empty box is not an answer (nor a way to stop)
-    assert not result.answers and not result.stopped
-    answer.value = "-0.53"
-    check.click()
-    answer.value = "oops"
-    check.click()
-    assert "not a number, try again" in feedback.value and answer.value == ""
-    answer.value = "0.9"
-    check.click()
-    assert [a.correct for a in result.answers] == [True, False]  # the result fills in as the student answers
-    assert "✗ not quite: upstream -0.53 × local 1.00 = -0.53" in feedback.value
-    stop.click()
-    assert result.stopped and heading.value == "<b>1/2 correct (stopped after 2 of 12 questions)</b>"
-    assert answer.disabled and check.disabled
+    result = practice(f, tolerance=0.0005)
+    (player,) = shown
+    assert isinstance(player, Player) and player.mode == "practice" and player.digits == 3
+    page = player._repr_mimebundle_()["text/html"]
+    assert "step 1: f (1/x) = 0.731, upstream 1.000" in html.unescape(page)  # the questions at 3 decimals
+    assert not result.answers  # the page checks the answers; nothing comes back to the kernel
 
 
-def test_injected_io_wins_over_the_notebook_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(practice_module, "_notebook_widgets", lambda: FAKE_WIDGETS)
+def test_injected_io_wins_over_the_notebook_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(practice_module, "_in_notebook", lambda: True)
     result, script = run(neuron(), ["q"])
     assert result.stopped and script.prompts
 

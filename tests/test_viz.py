@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import re
 import sys
-import types
 from pathlib import Path
-from typing import Any
 
 import graphviz
 import pytest
 
 import microgradnet as mg
 from microgradnet import Value, draw_dot, forward_frames, render, show_steps, step_frames, viz
-from microgradnet.viz import FrameStrip, number, save, value_mimebundle
+from microgradnet.player import Player
+from microgradnet.viz import number, save, value_mimebundle
 
 NODE = re.compile(r"^\t(\w+) \[label=(<.*>|\S+)(.*)\]$")
 EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
@@ -269,34 +268,19 @@ def test_save_writes_svg_and_png(tmp_path: Path) -> None:
         save(draw_dot(f), tmp_path / "x", formats=("svgz!",))
 
 
-def test_show_steps_static_strip_without_ipywidgets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if not installed
-    strip = show_steps(step_frames(add_mul()))
-    assert isinstance(strip, FrameStrip) and len(strip) == 5
-    page = strip._repr_html_()
-    assert page.count("<svg") == 5 and "backward step 5/5" in page and "<?xml" not in page
+def test_show_steps_is_the_player_without_widgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if not installed: not needed
+    f = add_mul()
+    for steps in (f, step_frames(f), forward_frames(f)):
+        player = show_steps(steps)
+        assert isinstance(player, Player) and player.root is f
+    bundle = show_steps(f)._repr_mimebundle_()
+    assert bundle["text/html"].startswith("<iframe srcdoc=") and "&lt;svg" in bundle["text/html"]
+    assert "f (*): upstream 1.00 × local (5.00, -2.00) = (5.00, -2.00) → (z, q)" in bundle["text/plain"]
     with pytest.raises(ValueError, match="at least one frame"):
         show_steps([])
-
-
-def test_show_steps_slider_with_ipywidgets(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Widget:
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.args, self.observers = args, []
-            self.__dict__.update(kwargs)
-
-        def observe(self, handler: Any, names: str) -> None:
-            self.observers.append(handler)
-
-    fake = types.ModuleType("ipywidgets")
-    fake.IntSlider = fake.HTML = fake.VBox = Widget  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ipywidgets", fake)
-    box = show_steps(step_frames(add_mul()))
-    slider, pane = box.args[0]
-    assert (slider.min, slider.max, slider.value) == (1, 5, 1)
-    assert "backward step 1/5" in pane.value
-    slider.observers[0]({"new": 4})
-    assert "backward step 4/5" in pane.value and "<svg" in pane.value
+    with pytest.raises(TypeError, match="expected a Value or the frames of one"):
+        show_steps([1, 2])
 
 
 def hide_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -321,7 +305,8 @@ def test_without_dot_drawing_falls_back_to_source(monkeypatch: pytest.MonkeyPatc
     assert "exp: upstream -0.53 × local 0.37 = -0.20" in text and "digraph" not in text  # the trace, not DOT
     assert list(f._repr_mimebundle_()) == ["text/plain"]
     assert "brew install graphviz" in f._repr_mimebundle_()["text/plain"]
-    assert "<pre>" in show_steps(step_frames(f))._repr_html_()
+    page = show_steps(step_frames(f))._repr_mimebundle_()  # the player still plays: captions, no drawing
+    assert "No drawing: Graphviz" in page["text/html"] and "upstream -0.53 × local 0.37 = -0.20" in page["text/plain"]
 
 
 def test_without_dot_save_writes_the_dot_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from microgradnet import Value, check_answers, draw_dot, trace_backward, trace_forward, worksheet
+from microgradnet import Value, check_answers, draw_dot, render, trace_backward, trace_forward, worksheet
 from microgradnet.cli import main
 from microgradnet.examples import EXAMPLES
 from microgradnet.expr import parse
@@ -45,6 +45,7 @@ def test_the_drawing_shows_values_but_no_gradients(tmp_path: Path) -> None:
 
 def test_the_drawing_is_draw_dots_blank_drawing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the drawing is written as its DOT source
+    monkeypatch.setattr(render, "_graphviz_pure", lambda: None)  # nor the render extra's graphviz-pure
     f = neuron()
     f.backward()
     with pytest.warns(RuntimeWarning, match="dot program was not found"):
@@ -66,6 +67,7 @@ def test_without_dot_the_drawing_falls_back_to_dot_source(tmp_path: Path, monkey
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setattr(render, "_graphviz_pure", lambda: None)  # nor the render extra's graphviz-pure
     with pytest.warns(RuntimeWarning, match="dot program was not found"):
         written = worksheet(neuron(), tmp_path / "out", "neuron")
     assert [p.name for p in written] == ["neuron.dot", "neuron-answers.txt", "neuron-key.md"]
@@ -166,6 +168,7 @@ def test_cli_worksheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_cli_worksheet_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(render, "_graphviz_pure", lambda: None)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the handler reports the missing dot itself, as one stderr line
         assert cli(["worksheet", "add-mul", "--out", str(tmp_path / "out")]) == 0

@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
     _picture_arguments(example)
+    example.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     example.set_defaults(run=_example)
 
     graph = commands.add_parser(
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
     _picture_arguments(graph)
+    graph.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     graph.set_defaults(run=_graph)
 
     train = commands.add_parser(
@@ -214,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sheet: drawings, answers sheets and keys (default); moodle: a Moodle XML quiz; "
                        "gift: a GIFT quiz; one question per gradient, one question set per variant")
     _random_arguments(sheet)
+    sheet.add_argument("--html", action="store_true",
+                       help="also write NAME.html: the backprop player, opened in practice mode")
     sheet.set_defaults(run=_worksheet)
     for command in (practice, sheet):
         command.description = (f"{command.description} With --random, a fresh graph of --nodes op nodes over --ops, "
@@ -324,6 +328,8 @@ def _one_line(err: Exception) -> str:
     message = " ".join(str(err).split())
     if isinstance(err, OSError) and err.filename is not None:
         message = f"cannot write {err.filename}: {err.strerror or message}"
+    elif isinstance(err, OSError) and err.strerror:  # a message that names the file already: no "[Errno 2]"
+        message = " ".join(err.strerror.split())
     return message
 
 
@@ -355,7 +361,7 @@ def _example(args: argparse.Namespace) -> None:
     from .examples import EXAMPLES, GraphExample
 
     if args.list:
-        if args.name or args.out or args.frames or args.local_grads:
+        if args.name or args.out or args.frames or args.local_grads or args.html:
             raise CliError("example --list takes no NAME or other options")
         width = max(map(len, EXAMPLES))
         print("Lecture examples (microgradnet example NAME):")
@@ -368,11 +374,12 @@ def _example(args: argparse.Namespace) -> None:
         known = ", ".join(EXAMPLES)
         raise CliError(f"unknown example {args.name!r}; known: {known} (see: microgradnet example --list)")
     example = EXAMPLES[args.name]
-    if example.trains and (args.frames or args.local_grads):
-        raise CliError(f"--frames and --local-grads draw graphs; {args.name!r} trains a network (use --out)")
+    if example.trains and (args.frames or args.local_grads or args.html):
+        raise CliError(f"--frames, --local-grads and --html draw graphs; {args.name!r} trains a network (use --out)")
     if args.local_grads and not (args.out or args.frames):
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
     options = _picture_options(args)
+    page = _html_file(args.html) if args.html else None
     out = _output_dir(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     built = example.build()
@@ -384,6 +391,8 @@ def _example(args: argparse.Namespace) -> None:
         if frames is not None:
             written.frames(built.root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf,
                            copies=built.copies, **options)
+        if page is not None:
+            written.page(built.root, page)
     else:
         print(_heading(f"Row {example.row}: {example.title}"))
         print("\n".join(built.summary))
@@ -402,6 +411,7 @@ def _graph(args: argparse.Namespace) -> None:
     options = _picture_options(args)
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
     name_nodes(root)  # f, n1, n2, ... in reading order: the names practice and worksheet give them too
+    page = _html_file(args.html) if args.html else None
     out = _output_stem(args.out) if args.out else None
     frames = _output_dir(args.frames) if args.frames else None
     print(_heading(f"{root.label or 'f'} = {args.expr.strip()}"))
@@ -417,6 +427,8 @@ def _graph(args: argparse.Namespace) -> None:
         written.graph(root, out, local_grads=args.local_grads, **options)
     if frames is not None:
         written.frames(root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf, **options)
+    if page is not None:
+        written.page(root, page)
     written.report()
 
 
@@ -642,11 +654,14 @@ def _worksheet(args: argparse.Namespace) -> int:
 
     With --variants, --roster or --random, every variant's numbers are made before anything is written.
     """
+    from .player import save_html
     from .variants import Variant, read_roster, variants
-    from .worksheet import worksheet
+    from .worksheet import sheet_labels, worksheet
 
     if args.variants is not None and args.roster is not None:
         raise CliError("give --variants N or --roster FILE, not both (a roster makes one sheet per name)")
+    if args.html and (args.random or args.variants or args.roster or args.format != "sheet"):
+        raise CliError("--html writes the page of one sheet: not with --variants, --roster, --random or --format")
     if not (args.random or args.variants or args.roster):
         root = graph_from_args(args)
         name = args.name or args.example or "worksheet"
@@ -655,6 +670,9 @@ def _worksheet(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             written = worksheet(root, args.out, name, ask=args.ask, paper=args.paper, digits=args.digits)
+        if args.html:
+            with sheet_labels(root):  # the page names the nodes as the sheet does
+                written.append(save_html(root, Path(args.out) / f"{name}.html", mode="practice", ask=args.ask))
         _list_written(written, caught)
         return 0
     source = _source(args)
@@ -854,6 +872,16 @@ def _output_file(path: str) -> Path:
     return file
 
 
+def _html_file(path: str) -> Path:
+    """``--html FILE`` checked before any work: its directory must exist and be writable (it is not made)."""
+    from .files import check_output
+
+    try:
+        return check_output(path, "--html")
+    except OSError as err:
+        raise CliError(err.strerror or str(err)) from None
+
+
 def _output_stem(path: str) -> Path:
     stem = _output_file(path)
     return stem.with_suffix("") if stem.suffix.lower() in (".svg", ".png", ".dot") else stem
@@ -905,6 +933,12 @@ class Written:
         history = run.history
         if history is not None:
             self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(history, ax=ax))
+
+    def page(self, root: Value, path: Path) -> None:
+        """The backprop player of ``root``'s graph: one offline HTML page."""
+        from .player import save_html
+
+        self.files.append(save_html(root, path))
 
     def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
         """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""

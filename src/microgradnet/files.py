@@ -65,7 +65,10 @@ def write_atomic(path: PathLike, content: bytes | str, where: str = "output") ->
     target = check_output(path, where)
     data = content.encode("utf-8") if isinstance(content, str) else content
     mode = _file_mode(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    except OSError as e:  # named after the user's file, not the temp file
+        raise type(e)(e.errno, f"{where}: could not write {str(target)!r}: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -20,13 +20,12 @@ refuses such a sheet, as its numbers are not the graph's own.
 """
 from __future__ import annotations
 
-import html
 import math
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from .engine import Value, topological_order
 from .feedback import feedback, named
@@ -333,52 +332,14 @@ def _run_terminal(session: _Session, read: Callable[[str], str], write: Callable
             write(line)
 
 
-def _notebook_widgets() -> Any:
-    """The ipywidgets module when running in a Jupyter kernel with ipywidgets installed, else None."""
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel, where output is shown as HTML (not a terminal or plain IPython)."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return None
+        return False
     shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None
-    try:
-        import ipywidgets
-    except ImportError:
-        return None
-    return ipywidgets
-
-
-def _practice_form(session: _Session, widgets: Any) -> Any:
-    """A small ipywidgets form for ``session``: the question, an answer box, Check / Hint / Stop, the feedback."""
-    heading = widgets.HTML()
-    prompt = widgets.Label()
-    answer = widgets.Text(placeholder="a number")
-    buttons = [widgets.Button(description=d) for d in ("Check", "Hint", "Stop")]
-    log: list[str] = [session.intro()]
-    feedback = widgets.HTML()
-
-    def refresh() -> None:
-        q = session.current
-        heading.value = f"<b>{html.escape(q.header())}</b>" if q else f"<b>{html.escape(session.result.score)}</b>"
-        prompt.value = q.prompt().strip() if q else ""
-        feedback.value = "<pre>" + html.escape("\n".join(log)) + "</pre>"
-        for widget in (answer, *buttons):
-            widget.disabled = q is None
-
-    def submit(text: str) -> None:
-        q = session.current
-        if q is not None and parse_number(text) is not None:
-            log.append(f"{q.prompt()}{text.strip()}")
-        log.extend(session.respond(text))
-        answer.value = ""
-        refresh()
-
-    buttons[0].on_click(lambda _: submit(answer.value) if answer.value.strip() else None)
-    buttons[1].on_click(lambda _: submit("h"))
-    buttons[2].on_click(lambda _: submit("q"))
-    refresh()
-    return widgets.VBox([heading, widgets.HBox([prompt, answer, *buttons]), feedback])
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def practice(
@@ -391,16 +352,17 @@ def practice(
     """Do ``root``'s backward pass by hand, checked step by step; returns the answers and the score.
 
     Asks at each op node for the downstream gradient to each input (``ask="local"``: the local
-    gradient). Reads with ``input`` and writes with ``output`` (default: the terminal); in a
-    Jupyter notebook with ipywidgets and no I/O given, shows a form instead and returns the
-    result at once, filled in as the student answers.
+    gradient). Reads with ``input`` and writes with ``output`` (default: the terminal). In a
+    Jupyter notebook with no I/O given, shows the player page in practice mode instead (it
+    checks the answers in the page, also in exported HTML) and returns the empty result.
     """
     session = _Session(root, questions(root, ask, tolerance), tolerance)
-    widgets = _notebook_widgets() if input is None and output is None else None
-    if widgets is not None:
+    if input is None and output is None and _in_notebook():
         from IPython.display import display
 
-        display(_practice_form(session, widgets))
+        from .player import Player
+
+        display(Player(root, mode="practice", digits=digits_for(tolerance), tolerance=tolerance, ask=ask))
         return session.result
     _run_terminal(session, input or read_line, output or print)
     return session.result

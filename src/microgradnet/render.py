@@ -20,11 +20,19 @@ from .trace import trace_backward, trace_forward
 
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz) "
                 "or pip install 'microgradnet[render]'")
-PURE_FORMATS = frozenset({"svg", "png", "jpeg", "jpg", "dot", "xdot", "canon", "json", "plain", "plain-ext"})
+PURE_FORMATS = frozenset({"canon", "dot", "dot_json", "gv", "jpe", "jpeg", "jpg", "json", "json0", "plain", "plain-ext",
+                          "png", "svg", "xdot", "xdot1.2", "xdot1.4", "xdot_json"})  # graphviz-pure -T? (0.2.2)
 
 
 class NoRenderer(RuntimeError):
-    """No program that can lay out a graph in the asked format: no ``dot``, or processes not supported."""
+    """No program that can lay out a graph in the asked format: no ``dot``, or processes not supported.
+
+    ``reasons`` says, per renderer found, why it could not (empty when none is installed).
+    """
+
+    def __init__(self, fmt: str, reasons: list[str]) -> None:
+        super().__init__(f"no Graphviz renderer for {fmt}: {'; '.join(reasons) or 'dot was not found'}")
+        self.reasons = reasons
 
 
 class RenderError(RuntimeError):
@@ -68,8 +76,8 @@ def _graphviz_pure() -> str | None:
     return None
 
 
-def render(source: str, fmt: str) -> bytes:
-    """DOT ``source`` laid out in format ``fmt`` by the first renderer that writes it.
+def render(source: str, fmt: str, engine: str = "dot") -> bytes:
+    """DOT ``source`` laid out by ``engine`` (dot, neato, ...) in format ``fmt`` by the first renderer that writes it.
 
     Raises NoRenderer when none can (none installed, none writes ``fmt``, or no processes, as in
     Pyodide) and RenderError when the renderer rejects the graph.
@@ -80,17 +88,18 @@ def render(source: str, fmt: str) -> bytes:
             tried.append(f"{renderer.name} does not write {fmt}")
             continue
         try:
-            done = subprocess.run([renderer.path, f"-T{fmt}"], input=source.encode("utf-8"),
+            done = subprocess.run([renderer.path, f"-K{engine}", f"-T{fmt}"], input=source.encode("utf-8"),
                                   capture_output=True, check=False)
         except OSError as err:  # not startable here: Pyodide's "emscripten does not support processes"
             tried.append(f"{renderer.name} cannot run here ({err.strerror or err})")
             continue
         if done.returncode != 0:
             lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-            first = next((line for line in lines if "rror" in line), lines[0] if lines else f"exit code {done.returncode}")
+            fallback = lines[0] if lines else f"exit code {done.returncode}"
+            first = next((line for line in lines if "rror" in line), fallback)
             raise RenderError(f"{renderer.name} -T{fmt} failed: {first}")
         return done.stdout
-    raise NoRenderer(f"no Graphviz renderer for {fmt}: {'; '.join(tried) or 'dot was not found'}")
+    raise NoRenderer(fmt, tried)
 
 
 def can_render(fmt: str = "svg") -> bool:

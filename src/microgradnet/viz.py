@@ -114,6 +114,7 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
             frames.append(_draw(order, options["rankdir"], _grad_cells(options["show_grad"], known), set(order),
                                 options["show_local_grads"], options["highlight"] | {node}, caption, statements,
                                 options["digits"]))
+            frames[-1].trace_root = root  # for show_steps(frames): the player of this graph
     finally:
         for v, grad in saved.items():
             v.grad = grad
@@ -133,6 +134,7 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
         caption = f"forward step {i}/{len(order)}:  {step}"
         frames.append(_draw(order, options["rankdir"], None, shown, options["show_local_grads"],
                             options["highlight"] | {node}, caption, statements, options["digits"]))
+        frames[-1].trace_root = root
     return frames
 
 
@@ -158,9 +160,10 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     try:
         for fmt in formats:
             written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
-    except NoRenderer:
+    except NoRenderer as err:
         dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
-        warnings.warn(f"Graphviz's dot program was not found, so only {dot_path} was written; to get "
+        why = f" ({'; '.join(err.reasons)})" if err.reasons else ""  # e.g. graphviz-pure does not write pdf
+        warnings.warn(f"Graphviz's dot program was not found{why}, so only {dot_path} was written; to get "
                       f"{', '.join(formats)}, {INSTALL_HINT}; or render it elsewhere: "
                       f"dot -T{formats[0]} {dot_path} -o {base.name}.{formats[0]}", RuntimeWarning, stacklevel=2)
         return [*written, dot_path]
@@ -196,46 +199,26 @@ def value_mimebundle(value: Value) -> dict[str, str]:
     return {"text/plain": text, "image/svg+xml": image}
 
 
-def show_steps(frames: Sequence[graphviz.Digraph]) -> Any:
-    """Step through ``frames`` in a notebook: a slider when ipywidgets is installed, else a static strip."""
-    if not frames:
-        raise ValueError("show_steps: expected at least one frame, got none")
-    images = [svg(frame) for frame in frames]
-    try:
-        import ipywidgets
-    except ImportError:
-        return FrameStrip(list(frames), images)
-    panes = [_frame_html(frame, image) for frame, image in zip(frames, images)]
-    slider = ipywidgets.IntSlider(value=1, min=1, max=len(panes), description="step")
-    pane = ipywidgets.HTML(value=panes[0])
+def show_steps(steps: Value | Sequence[Any], **player_options: Any) -> Any:
+    """Step through a graph's passes in a notebook: the player page (``player.Player``) as HTML output.
 
-    def show(change: Mapping[str, Any]) -> None:
-        pane.value = panes[change["new"] - 1]
+    ``steps`` is the graph's root, or frames made from it (``step_frames(root)``, a frame set). The
+    page is plain HTML with its own script, so it also works in exported HTML and nbviewer, where
+    widget state is not saved. ``player_options`` are ``Player``'s (digits, style, ...).
+    """
+    from .player import Player
 
-    slider.observe(show, names="value")
-    return ipywidgets.VBox([slider, pane])
-
-
-class FrameStrip:
-    """A static HTML strip of frames, for notebooks without ipywidgets (no IPython needed)."""
-
-    def __init__(self, frames: list[graphviz.Digraph], images: list[str | None]) -> None:
-        self.frames = frames
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.frames)
-
-    def __repr__(self) -> str:
-        return f"<FrameStrip of {len(self.frames)} frames>"
-
-    def _repr_html_(self) -> str:
-        cells = "".join(
-            f'<div style="flex:0 0 100%;scroll-snap-align:start;border:1px solid #ccc;box-sizing:border-box">'
-            f'{_frame_html(frame, image)}</div>'
-            for frame, image in zip(self.frames, self.images)
-        )
-        return f'<div style="display:flex;gap:8px;overflow-x:auto;scroll-snap-type:x mandatory">{cells}</div>'
+    if isinstance(steps, Value):
+        return Player(steps, **player_options)
+    root = getattr(steps, "root", None)
+    if root is None:
+        if not steps:
+            raise ValueError("show_steps: expected a Value or at least one frame, got none")
+        root = getattr(steps[0], "trace_root", None)
+    if not isinstance(root, Value):
+        raise TypeError(f"show_steps: expected a Value or the frames of one (step_frames(root)), got "
+                        f"{type(steps).__name__} of {type(steps[0]).__name__}")
+    return Player(root, **player_options)
 
 
 # --- building the DOT graph ----------------------------------------------------------
@@ -400,21 +383,16 @@ def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     if fmt in ("png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"):
         graph = graph.copy()
         graph.graph_attr["dpi"] = "150"
-    return render(graph.source, fmt)
+    return run_graphviz(graph.source, fmt)
 
 
-def run_graphviz(source: str, fmt: str) -> bytes:
-    """DOT ``source`` laid out by ``render`` as ``fmt``: the one place the frame layouts call Graphviz."""
-    return render(source, fmt)
+def run_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
+    """DOT ``source`` laid out and rendered by Graphviz as ``fmt``: the one place pictures call Graphviz.
+
+    ``render`` picks the program (system ``dot``, else graphviz-pure) and raises NoRenderer without one.
+    """
+    return render(source, fmt, engine)
 
 
 def _write(path: Path, content: bytes) -> Path:
     return write_atomic(path, content, "save")
-
-
-def _frame_html(frame: graphviz.Digraph, image: str | None) -> str:
-    """A frame as HTML: its SVG shrunk to fit the page, or its DOT source and a note when ``dot`` is missing."""
-    if image is None:
-        return (f"<p>Graphviz's dot program was not found, showing the DOT source; {html.escape(INSTALL_HINT)}</p>"
-                f"<pre>{html.escape(frame.source)}</pre>")
-    return image[image.index("<svg"):].replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)

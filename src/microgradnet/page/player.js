@@ -53,10 +53,15 @@
     lit.forEach(function (id) { var target = el(id); if (target) { target.classList.remove("lit"); } });
     lit = litFrame.lit;
     lit.forEach(function (id) { var target = el(id); if (target) { target.classList.add("lit"); } });
-    if (graph.classList.contains("zoomed") && lit.length) {
-      var target = el(lit[0]);
-      if (target && target.scrollIntoView) { target.scrollIntoView({block: "nearest", inline: "center"}); }
-    }
+    if (graph.classList.contains("zoomed") && lit.length && el(lit[0])) { reveal(el(lit[0])); }
+  }
+
+  /* Scroll the drawing (not the page: the answer box stays in view) so that ``target`` is in its middle. */
+  function reveal(target) {
+    var box = target.getBoundingClientRect();
+    var frame = graph.getBoundingClientRect();
+    graph.scrollLeft += box.left + box.width / 2 - (frame.left + frame.width / 2);
+    graph.scrollTop += box.top + box.height / 2 - (frame.top + frame.height / 2);
   }
 
   function go(index) {
@@ -80,7 +85,7 @@
   function pick(key) {
     picked = key;
     details(key);
-    el("p-details").focus();
+    el("p-details").focus({preventScroll: true});
   }
 
   function details(key) {
@@ -133,9 +138,13 @@
   on("p-step", "input", function () { go(Number(el("p-step").value)); });
   on("p-hide", "click", function () { toggle("p-hide", "hide-grads"); if (!practicing()) { go(at); } });
   on("p-projector", "click", function () { toggle("p-projector", "projector"); });
+  var drawing = graph.querySelector("svg");
+  var naturalWidth = drawing ? parseFloat(drawing.getAttribute("width")) *
+    (/pt$/.test(drawing.getAttribute("width")) ? 4 / 3 : 1) : 0;  /* in px: 1 pt = 4/3 px */
   on("p-zoom", "click", function () {
     var now = !graph.classList.contains("zoomed");
     graph.classList.toggle("zoomed", now);
+    if (drawing) { drawing.style.width = now ? Math.round(0.75 * naturalWidth) + "px" : ""; }
     el("p-zoom").setAttribute("aria-pressed", String(now));
     paint(painted[0], painted[1]);
   });
@@ -175,6 +184,24 @@
     return given === target || Math.abs(given - target) <= quiz.tolerance * (1 + 1e-9);
   }
 
+  /* The usual mistake a wrong number is (feedback.named in Python): the numbers come with the data. */
+  function named(question, given) {
+    var matched = question.mistakes.filter(function (m) {
+      return Math.abs(given - m.value) <= m.within * (1 + 1e-9);
+    });
+    if (matched.some(function (m) { return m.kind !== "rounding"; })) {
+      matched = matched.filter(function (m) { return m.kind !== "rounding"; });
+    }
+    var kinds = [];
+    matched = matched.filter(function (m) {
+      if (kinds.indexOf(m.kind) >= 0) { return false; }
+      kinds.push(m.kind);
+      return true;
+    });
+    if (!matched.length) { return ""; }
+    return matched.length < 3 ? matched.map(function (m) { return m.message; }).join(" or ") : matched[0].message;
+  }
+
   function current() { return stopped || done.length === quiz.questions.length ? null : quiz.questions[done.length]; }
 
   function score() {
@@ -185,9 +212,9 @@
   }
 
   function say(text, className) {
-    var item = make("li", className || "", text);
-    el("p-feedback").appendChild(item);
-    item.scrollIntoView({block: "nearest"});
+    var list = el("p-feedback");
+    list.appendChild(make("li", className || "", text));
+    list.scrollTop = list.scrollHeight;
   }
 
   function ask() {
@@ -230,9 +257,9 @@
     if (correct) {
       say(question.id + ": " + typed.trim() + " \u2713 right", "right");
     } else {
-      var mistake = question.mistakes.filter(function (m) { return near(given, m.value); })[0];
-      var why = mistake ? mistake.text + "; " : "not quite: ";
-      say(question.id + ": " + typed.trim() + " \u2717 " + why + question.explain, "wrong");
+      say(question.id + ": " + typed.trim() + " \u2717 not quite: " + question.explain, "wrong");
+      var mistake = named(question, given);
+      if (mistake) { say(mistake, "wrong mistake"); }
     }
     ask();
   }
@@ -269,7 +296,9 @@
     el("p-practice").hidden = true;
   }
 
-  if (window.innerWidth < 760) { el("p-zoom").click(); }  /* a phone: the drawing at its own size, scrolled */
+  /* On a narrow screen (a phone) a drawing fitted to the width would be too small to read: show it
+     large (its numbers about 16 px) and scroll to the current step instead. */
+  if (drawing && graph.clientWidth / naturalWidth < 0.45) { el("p-zoom").click(); }
   go(data.start || 0);
   if (data.mode === "practice" && quiz && quiz.questions.length) { startPractice(); }
 })();
