@@ -14,7 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
 from . import __version__
 from .files import check_output, write_atomic
@@ -129,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     example.add_argument("--out", metavar="DIR", help="write the graph (or the plots) into DIR")
     example.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     example.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    _picture_arguments(example)
     example.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     example.set_defaults(run=_example)
 
@@ -143,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE_STEM", help="write the graph as FILE_STEM.svg and FILE_STEM.png")
     graph.add_argument("--frames", metavar="DIR", help="write one SVG per backward step into DIR")
     graph.add_argument("--local-grads", action="store_true", help="write local gradients on the edges")
+    _picture_arguments(graph)
     graph.add_argument("--html", metavar="FILE", help="write the backprop player: one offline HTML page")
     graph.set_defaults(run=_graph)
 
@@ -198,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.add_argument("--paper", choices=("a4", "letter"),
+                       help="also write the printable page NAME.pdf (one page of this paper: name and date line, "
+                       "numbered boxes to write in) and its key NAME-key.pdf")
+    sheet.add_argument("--digits", type=_digits, default=2, metavar="N", help="decimals on the page (default: 2)")
     sheet.add_argument("--variants", type=_positive_int, metavar="N",
                        help="N sheets with the same graph and different numbers, each with its own key")
     sheet.add_argument("--roster", metavar="FILE",
@@ -238,6 +244,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _digits(text: str) -> int:
+    """An argparse type: decimals to show, a whole number from 0 to 10."""
+    if not text.isdigit() or int(text) > 10:
+        raise argparse.ArgumentTypeError(f"expected a whole number of decimals from 0 to 10, got {text!r}")
+    return int(text)
+
+
+def _picture_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a command draws its graph and frames: --style --digits --layout --fit --gif --pdf."""
+    from .frames import FITS, LAYOUTS, STYLES
+
+    parser.add_argument("--style", choices=STYLES, default="slide",
+                        help="slide: gates as circles, each wire's value above it and its gradient below "
+                        "(default); boxes: a box per value with its data and grad")
+    parser.add_argument("--digits", type=_digits, default=2, metavar="N",
+                        help="decimals of every number printed and drawn (default: 2, as the slides)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="left to right or top to bottom "
+                        "(default: whichever shows the labels larger)")
+    parser.add_argument("--fit", choices=list(FITS),
+                        help="pad the pictures to a slide (16:9, 4:3) or a page (a4, letter)")
+    parser.add_argument("--gif", action="store_true", help="with --frames: also write the steps as steps.gif")
+    parser.add_argument("--pdf", action="store_true", help="with --frames: also write the steps as steps.pdf, "
+                        "a page per step")
+
+
+def _picture_options(args: argparse.Namespace) -> dict[str, object]:
+    """The drawing options a command line gave, as ``frames.picture``/``frame_set`` keywords."""
+    if (args.gif or args.pdf) and not args.frames:
+        raise CliError("--gif and --pdf write the frames: give --frames DIR too")
+    return {"style": args.style, "digits": args.digits, "layout": args.layout, "fit": args.fit}
 def _random_arguments(parser: argparse.ArgumentParser) -> None:
     """``--random`` and its options: a fresh graph instead of an example or --expr."""
     from .exercises import DEFAULT_OPS, RANDOM_OPS
@@ -346,17 +382,19 @@ def _example(args: argparse.Namespace) -> None:
         raise CliError(f"--frames, --local-grads and --html draw graphs; {args.name!r} trains a network (use --out)")
     if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    options = _picture_options(args)
     page = _html_file(args.html) if args.html is not None else None
     out = _output_dir(args.out, "--out") if args.out is not None else None
     frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
     built = example.build()
     written = Written()
     if isinstance(built, GraphExample):
-        print(_graph_text(args.name, example.title, example.row, built))
+        print(_graph_text(args.name, example.title, example.row, built, args.digits))
         if out is not None:
-            written.graph(built.root, out / args.name, local_grads=args.local_grads)
+            written.graph(built.root, out / args.name, local_grads=args.local_grads, copies=built.copies, **options)
         if frames is not None:
-            written.frames(built.root, frames, local_grads=args.local_grads)
+            written.frames(built.root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf,
+                           copies=built.copies, **options)
         if page is not None:
             written.page(built.root, page)
     else:
@@ -369,11 +407,14 @@ def _example(args: argparse.Namespace) -> None:
 
 def _graph(args: argparse.Namespace) -> None:
     from .expr import parse_at
+    from .naming import name_nodes
     from .trace import trace_backward
 
     if args.local_grads and args.out is None and args.frames is None:
         raise CliError("--local-grads changes the drawing: give --out or --frames too")
+    options = _picture_options(args)
     root, leaves = parse_at(args.expr, args.at)  # before any directory is made: a typo writes nothing
+    name_nodes(root)  # f, n1, n2, ... in reading order: the names practice and worksheet give them too
     page = _html_file(args.html) if args.html is not None else None
     out = _output_stem(args.out) if args.out is not None else None
     frames = _output_dir(args.frames, "--frames") if args.frames is not None else None
@@ -381,15 +422,15 @@ def _graph(args: argparse.Namespace) -> None:
     if leaves:
         print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
     print()
-    print(_forward_text(root, leaves))
-    steps = trace_backward(root)
+    print(_forward_text(root, leaves, args.digits))
+    steps = trace_backward(root, args.digits)
     print(_backward_text(steps))
-    print(_gradient_text(root, leaves))
+    print(_gradient_text(root, leaves, digits=args.digits))
     written = Written()
     if out is not None:
-        written.graph(root, out, local_grads=args.local_grads)
+        written.graph(root, out, local_grads=args.local_grads, **options)
     if frames is not None:
-        written.frames(root, frames, local_grads=args.local_grads)
+        written.frames(root, frames, local_grads=args.local_grads, gif=args.gif, pdf=args.pdf, **options)
     if page is not None:
         written.page(root, page)
     written.report()
@@ -560,6 +601,7 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
     from .examples import EXAMPLES
     from .expr import parse_at
+    from .naming import name_nodes
 
     graphs = [name for name, example in EXAMPLES.items() if not example.trains]
     if (args.example is None) == (args.expr is None):
@@ -568,7 +610,9 @@ def graph_from_args(args: argparse.Namespace) -> Value:
         if args.example not in graphs:
             raise CliError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
         return _graph_example(args.example).root
-    return parse_at(args.expr, args.at)[0]
+    root = parse_at(args.expr, args.at)[0]
+    name_nodes(root)  # f, n1, n2, ...: the names the graph command, the pictures and the worksheet use too
+    return root
 
 
 def _graph_example(name: str) -> GraphExample:
@@ -629,7 +673,7 @@ def _worksheet(args: argparse.Namespace) -> int:
             return _quiz(args, [(root, name, name)], _output_dir(args.out, "--out"), name)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            written = worksheet(root, args.out, name, ask=args.ask)
+            written = worksheet(root, args.out, name, ask=args.ask, paper=args.paper, digits=args.digits)
         if args.html:
             with sheet_labels(root):  # the page names the nodes as the sheet does
                 written.append(save_html(root, Path(args.out) / f"{name}.html", mode="practice", ask=args.ask))
@@ -711,16 +755,16 @@ def _heading(title: str) -> str:
     return f"{title}\n{'=' * len(title)}"
 
 
-def _graph_text(name: str, title: str, row: int, example: GraphExample) -> str:
+def _graph_text(name: str, title: str, row: int, example: GraphExample, digits: int = 2) -> str:
     """A graph example as the slides show it: formula, forward pass, backward steps, gradient, checks."""
     from .trace import trace_backward
 
     parts = [_heading(f"Row {row}: {title}  [microgradnet example {name}]"), example.formula]
     parts += _wrap(example.point.split(", "), "at ", "   ")
     parts.append("")
-    parts.append(_forward_text(example.root, example.leaves))
-    parts.append(_backward_text(trace_backward(example.root)))
-    parts.append(_gradient_text(example.root, example.leaves, slide_rounding=True))
+    parts.append(_forward_text(example.root, example.leaves, digits))
+    parts.append(_backward_text(trace_backward(example.root, digits)))
+    parts.append(_gradient_text(example.root, example.leaves, slide_rounding=digits == 2, digits=digits))
     if example.checks:
         parts.append(_checks_text(example))
     return "\n".join(parts)
@@ -749,16 +793,16 @@ def _table(rows: list[list[str]], right: set[int], indent: str = "  ") -> list[s
     return lines
 
 
-def _forward_text(root: Value, named: dict[str, Value]) -> str:
+def _forward_text(root: Value, named: dict[str, Value], digits: int = 2) -> str:
     """The leaves' values (the ``named`` ones first, in order), then each op as a table row."""
     from .trace import fmt, trace_forward
 
-    steps = trace_forward(root)
+    steps = trace_forward(root, digits)
     ops = [s for s in steps if s.inputs]
     leaves = [v for v in named.values()] + [s.node for s in steps if not s.inputs and s.node not in named.values()]
     lines = ["Forward pass"]
     if leaves:
-        lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data)}" for v in leaves], "  ")
+        lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data, digits)}" for v in leaves], "  ")
     rows = [[cells.node, cells.expression, "=", cells.value] for cells in (step.cells() for step in ops)]
     if rows:
         lines += _table(rows, right={1, 3})
@@ -780,16 +824,16 @@ def _backward_text(steps: list[Step]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False) -> str:
+def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False, digits: int = 2) -> str:
     """Each named leaf's gradient; for small examples also as a vector, and at 1 decimal as slides round."""
     from .trace import fmt
 
     out = root.label or "f"
     if not leaves:
         return f"Gradient: {out} depends on no named input\n"
-    rows = [[f"∂{out}/∂{name}", "=", fmt(leaf.grad)] for name, leaf in leaves.items()]
-    vector = ", ".join(fmt(leaf.grad) for leaf in leaves.values())
-    lines = [f"Gradient of {out} = {fmt(root.data)}", *_table(rows, right={2})]
+    rows = [[f"∂{out}/∂{name}", "=", fmt(leaf.grad, digits)] for name, leaf in leaves.items()]
+    vector = ", ".join(fmt(leaf.grad, digits) for leaf in leaves.values())
+    lines = [f"Gradient of {out} = {fmt(root.data, digits)}", *_table(rows, right={2})]
     if len(leaves) <= 6:  # the slides write the gradient as a vector for small examples
         lines.append(f"  ∇{out}({', '.join(leaves)}) = ({vector})")
         grads = [leaf.grad for leaf in leaves.values()]
@@ -877,24 +921,31 @@ class Written:
             self.files += save(graph, stem, formats=formats)
         self.missing_dot |= any(issubclass(w.category, RuntimeWarning) for w in caught)
 
-    def graph(self, root: Value, stem: Path, local_grads: bool = False) -> None:
-        """Draw ``root``'s graph with values and gradients as ``stem``.svg and .png."""
+    def graph(self, root: Value, stem: Path, local_grads: bool = False, **options: Any) -> None:
+        """Draw ``root``'s graph with values and gradients as ``stem``.svg and .png (``frames.picture``'s options)."""
+        from .frames import picture
+        from .render import NoRenderer
         from .viz import draw_dot
 
+        if options:  # without (demo): the boxes drawing it has always written, 4 significant digits
+            try:
+                self.files += picture(root, show_local_grads=local_grads, **options).save(stem, ("svg", "png"))
+                return
+            except NoRenderer:  # no dot: the DOT source of the boxes drawing below, saying how to get pictures
+                pass
         self._save(draw_dot(root, show_local_grads=local_grads), stem, ("svg", "png"))
 
-    def frames(self, root: Value, directory: Path, local_grads: bool = False) -> None:
-        """One SVG per backward step: ``step-01.svg``, ``step-02.svg``, ..."""
+    def frames(self, root: Value, directory: Path, local_grads: bool = False, gif: bool = False, pdf: bool = False,
+               **options: Any) -> None:
+        """One SVG per backward step (``step-01.svg``, ...), all on one layout; ``steps.gif``/``.pdf`` if asked."""
         from .files import remove_stale
-        from .viz import step_frames
+        from .frames import frame_set, save_frames
 
-        frames = step_frames(root, show_local_grads=local_grads)
-        digits = max(2, len(str(len(frames))))
-        start = len(self.files)
-        for i, frame in enumerate(frames, 1):
-            self._save(frame, directory / f"step-{i:0{digits}d}", ("svg",))
+        formats = ["svg", *(["gif"] if gif else []), *(["pdf"] if pdf else [])]
+        written = save_frames(frame_set(root, show_local_grads=local_grads, **options), directory, formats)
+        self.files += written
         # a reused directory: the frames of an earlier, longer run go (only step-NN.svg/.dot files)
-        remove_stale(directory, "step-", (".svg", ".dot"), set(self.files[start:]))
+        remove_stale(directory, "step-", (".svg", ".dot"), set(written))
 
     def plots(self, run: TrainingExample, stem: Path) -> None:
         """The decision boundary (``stem``-boundary.png) and, if trained by ``fit``, the loss curve."""

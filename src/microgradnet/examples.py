@@ -42,6 +42,7 @@ class GraphExample:
     root: Value
     leaves: dict[str, Value]
     checks: list[Check] = field(default_factory=list)
+    copies: tuple[Value, ...] = ()  # nodes that only rename their input (w13 = u·1): drawn as a copy node's wires
 
     @property
     def point(self) -> str:
@@ -196,7 +197,8 @@ def shared_params() -> GraphExample:
     for p, names in SHARED.items():
         formula = " + ".join(f"∂z7/∂{w}" for w in names)
         checks.append(Check(f"∂z7/∂{p}", formula, sum(by_weight[w].hand for w in names), leaves[p]))
-    return GraphExample("z7 with u = w13 = w24 = w36 = w57, v = w23 = w35 = w46 = w67", net.nodes["z7"], leaves, checks)
+    return GraphExample("z7 with u = w13 = w24 = w36 = w57, v = w23 = w35 = w46 = w67", net.nodes["z7"], leaves, checks,
+                        tuple(weights.values()))
 
 
 def delta_rule() -> GraphExample:

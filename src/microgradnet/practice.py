@@ -21,6 +21,7 @@ refuses such a sheet, as its numbers are not the graph's own.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +115,23 @@ class Question:
         values = [f"{d.variable} = {fmt(v.data, self.digits)}" for d, v in zip(derivatives, self.node.inputs)
                   if rule.uses_all or d.variable in rule.uses]
         return f"{rule.text}, at {', '.join(values)}" if values else rule.text
+
+    def named_rule(self) -> str:
+        """The rule in this node's own names, with its value: ``d/dq [z * q] = z = -2.00``.
+
+        The op's variables (x, y, ...; ``Derivative.variable``) are replaced by the names of the inputs
+        they stand for, so the hint never clashes with the problem's own x and y.
+        """
+        derivatives = self.node.op.derivatives_for(len(self.node.inputs))
+        names = {d.variable: _term(node_name(v, self.digits)) for d, v in zip(derivatives, self.node.inputs)}
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + r")\b")
+        rule = derivatives[self.index]
+        head = f"d/d{rule.variable}"  # "d/dy" holds y with no word boundary before it
+        body = rule.text.removeprefix(head)
+        text = f"d/d{names[rule.variable]}" * (body != rule.text) + pattern.sub(lambda m: names[m[1]], body)
+        local = fmt(self.step.local[self.index], self.digits)
+        _, _, right = text.rpartition(" = ")
+        return text if parse_number(right) is not None else f"{text} = {local}"
 
     def hint(self) -> str:
         if self.ask == "downstream":
@@ -222,6 +240,11 @@ def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) ->
             for n, step in enumerate(steps, 1) for i in range(len(step.inputs))]
 
 
+def _term(name: str) -> str:
+    """A node's name as a term of a formula: ``z`` as is, ``1+exp(-z)`` in parentheses."""
+    return name if re.fullmatch(r"\w+", name) else f"({name})"
+
+
 def parse_number(text: str) -> float | None:
     """A typed answer as a float (``-0.53``, ``−0.53``, ``1e-3``, ``-1/2``), or None if it is not a number."""
     text = text.strip().replace("−", "-").replace(",", ".")
@@ -272,7 +295,7 @@ class _Session:
             return [f"stopped: {self.result.score}"]
         if command in HINT:
             self.hinted = True
-            return [f"    {q.hint()}"]
+            return [f"    {q.hint()}", f"    here: {q.named_rule()}"]
         given = parse_number(text)
         if given is None:
             return [f"    {text.strip()!r} is not a number, try again (h for a hint, q to stop)"]

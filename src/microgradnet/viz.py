@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from .engine import Value, as_label, backward_walk, topological_order
 from .files import check_output, check_output_dir, write_atomic
 from .render import INSTALL_HINT, NoRenderer, render, trace_text
-from .trace import ForwardStep, Step, check_root, forward_order, reading_order
+from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_order
 
 if TYPE_CHECKING:
     import graphviz
 
+CELL_WIDTH = 960  # CSS px: a notebook cell's output width at 1200 px (JupyterLab, nbconvert); drawings fit it
 INLINE_MAX_NODES = 150  # a Value with more nodes shows as text in a notebook, not as a graph
 LABEL_SHOWN = 40  # characters of a label a box shows (Graphviz refuses an HTML label over 16 KB)
 
@@ -35,11 +37,14 @@ _HIGHLIGHT_FILL, _HIGHLIGHT_EDGE = "#ffd54f", "#c62828"
 _GRAD_INK, _LOCAL_INK, _CAPTION_INK = "#c62828", "#1565c0", "#333333"
 _NUMBER_WIDTH = 72  # points: room for "-1.235e+04", so blank and filled cells are the same size
 
-_OPTIONS = {"rankdir": "LR", "show_grad": True, "show_local_grads": False, "highlight": None, "max_nodes": 500}
+_OPTIONS = {"rankdir": "LR", "show_grad": True, "show_local_grads": False, "highlight": None, "max_nodes": 500,
+            "digits": None}
 
 
-def number(x: float) -> str:
-    """``x`` in 4 significant digits, as a drawing shows it: -0.5344, 0.7311, 2, 1.235e+04."""
+def number(x: float, digits: int | None = None) -> str:
+    """``x`` as a drawing shows it: ``digits`` decimals (``trace.fmt``), or None: 4 significant digits (0.7311, 2)."""
+    if digits is not None:
+        return fmt(x, digits)
     return "0" if x == 0 else f"{x:.4g}"
 
 
@@ -51,18 +56,40 @@ def draw_dot(
     highlight: Value | Iterable[Value] | None = None,
     max_nodes: int | None = 500,
     caption: str | None = None,
-) -> graphviz.Digraph:
+    style: str = "boxes",
+    digits: int | None = None,
+    layout: str | None = None,
+    fit: str | None = None,
+) -> Any:
     """The graph that computed ``root``: a box per Value (label | data | grad), a small node per op.
 
     ``show_grad``: True writes each ``.grad``, False drops the grad row, ``"blank"`` keeps the
     row with its cells empty (a worksheet to fill in). ``show_local_grads`` writes each local
     derivative on its edge; ``highlight`` colours the given Values; ``caption`` is a title over
     the drawing. Graphs of more than ``max_nodes`` Values are refused (``None``: no limit).
+
+    ``style="slide"`` (gates as circles, each wire's value above it and gradient below) or a
+    ``fit`` ("16:9", "4:3", "a4", "letter") returns a ``frames.FrameSet`` picture laid out by
+    ``frames`` (``layout`` "LR"/"TB", None: the better one; ``digits`` decimals, default 2).
+    Otherwise a ``graphviz.Digraph`` of boxes, ``layout`` standing for ``rankdir`` and numbers to
+    ``digits`` decimals (None: 4 significant digits, as this drawing has always shown them).
     """
+    from .frames import check_options
+
     _check_show_grad(show_grad)
     order = _checked_order(root, max_nodes)
+    check_options(style, layout, 2 if digits is None else digits, fit, "draw_dot")
+    if style == "slide" or fit is not None:
+        from .frames import picture
+
+        lit = _as_set(highlight)
+        drawn = picture(root, style, layout, 2 if digits is None else digits, fit, show_grad, show_local_grads,
+                        caption or "")
+        drawn.frames[0] = replace(drawn.frames[0], lit=frozenset(i for v in lit for i in drawn.ids_of(v)))
+        return drawn
     grads = _grad_cells(show_grad, {v: v.grad for v in order})
-    graph = _draw(order, rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {})
+    graph = _draw(order, layout or rankdir, grads, set(order), show_local_grads, _as_set(highlight), caption, {},
+                  digits)
     graph.trace_root = root
     return graph
 
@@ -83,9 +110,11 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     try:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
-            caption = f"backward step {i}/{len(order)}:  {Step.of(node, upstream)}"
+            step = Step.of(node, upstream, 2 if options["digits"] is None else options["digits"])
+            caption = f"backward step {i}/{len(order)}:  {step}"
             frames.append(_draw(order, options["rankdir"], _grad_cells(options["show_grad"], known), set(order),
-                                options["show_local_grads"], options["highlight"] | {node}, caption, statements))
+                                options["show_local_grads"], options["highlight"] | {node}, caption, statements,
+                                options["digits"]))
             frames[-1].trace_root = root  # for show_steps(frames): the player of this graph
     finally:
         for v, grad in saved.items():
@@ -102,9 +131,10 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     statements: dict[tuple[Any, ...], str] = {}
     for i, node in enumerate(forward_order(root), 1):
         shown.add(node)
-        caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
+        step = ForwardStep(node, node.inputs, node.data, 2 if options["digits"] is None else options["digits"])
+        caption = f"forward step {i}/{len(order)}:  {step}"
         frames.append(_draw(order, options["rankdir"], None, shown, options["show_local_grads"],
-                            options["highlight"] | {node}, caption, statements))
+                            options["highlight"] | {node}, caption, statements, options["digits"]))
         frames[-1].trace_root = root
     return frames
 
@@ -114,6 +144,8 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
 
     Without a renderer (see ``render``), writes ``path.dot`` instead and warns how to get one.
     """
+    if not hasattr(graph, "source"):  # a frames.FrameSet picture: it writes itself (svg, png, pdf)
+        return graph.save(path, (formats,) if isinstance(formats, str) else formats)
     import graphviz
 
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
@@ -150,13 +182,20 @@ def svg(graph: graphviz.Digraph) -> str | None:
 
 
 def value_mimebundle(value: Value) -> dict[str, str]:
-    """A Value's notebook display: its graph as SVG when small, its repr as text otherwise."""
+    """A Value's notebook display: its graph as SVG (slide style, fitted to the cell width) when small, else text."""
     text = repr(value)
     n = len(topological_order(value))
     if n > INLINE_MAX_NODES:
         return {"text/plain": f"{text}\n(a graph of {n} nodes, too large to draw inline; "
                               f"use draw_dot(value, max_nodes={n}) to draw it)"}
-    image = svg(draw_dot(value, max_nodes=None))
+    from .frames import picture
+
+    try:  # the slide picture in the layout that is more legible at a cell's width, never wider than the cell
+        drawn = [picture(value, style="slide", layout=way) for way in ("LR", "TB")]
+        best = max(drawn, key=lambda p: min(1.0, CELL_WIDTH / (p.layout.width * 4 / 3)))
+        image: str | None = best.html(max_width=CELL_WIDTH)
+    except NoRenderer:
+        image = None
     if image is None:
         return {"text/plain": f"{text}\n(no drawing: Graphviz's dot program was not found; {INSTALL_HINT})\n"
                               f"{trace_text(value)}"}
@@ -241,6 +280,7 @@ def _draw(
     highlight: set[Value],
     caption: str | None,
     statements: dict[tuple[Any, ...], str],
+    digits: int | None = None,
 ) -> graphviz.Digraph:
     """The DOT graph of ``order``: data of ``shown`` nodes, ``grads`` (None entries blank).
 
@@ -262,7 +302,7 @@ def _draw(
     for v in order:
         grad = None if grads is None else grads[v]
         value = v.data if v in shown else None
-        _add(graph, statements, "node", ids[v], _box(v, value, grad, grads is not None, v in highlight),
+        _add(graph, statements, "node", ids[v], _box(v, value, grad, grads is not None, v in highlight, digits),
              shape="plaintext", margin="0")
         if v.inputs:
             op_id = f"{ids[v]}_op"
@@ -272,7 +312,7 @@ def _draw(
                  fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE)
             edge_style = {"color": _HIGHLIGHT_EDGE, "penwidth": "3"} if lit else {}
             for inp, local in zip(v.inputs, v.local_grads):
-                label = {"label": f" {number(local)} "} if show_local_grads else {}
+                label = {"label": f" {number(local, digits)} "} if show_local_grads else {}
                 _add(graph, statements, "edge", ids[inp], op_id, **label, **edge_style)
             _add(graph, statements, "edge", op_id, ids[v])
     return graph
@@ -289,7 +329,8 @@ def _add(graph: graphviz.Digraph, statements: dict[tuple[Any, ...], str], kind: 
         graph.body.append(line)
 
 
-def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit: bool) -> str:
+def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit: bool,
+         digits: int | None = None) -> str:
     """The HTML-like label of a Value's box: label over data over grad, blank where not known yet."""
     if lit:
         fill, edge, width = _HIGHLIGHT_FILL, _HIGHLIGHT_EDGE, 3
@@ -300,16 +341,16 @@ def _box(v: Value, data: float | None, grad: float | None, show_grad: bool, lit:
     rows = []
     if v.label:
         rows.append(f'<TR><TD COLSPAN="2"><B>{html.escape(_shown_label(v.label))}</B></TD></TR>')
-    rows.append(_row("data", data, _INK))
+    rows.append(_row("data", data, _INK, digits))
     if show_grad:
-        rows.append(_row("grad", grad, _GRAD_INK))
+        rows.append(_row("grad", grad, _GRAD_INK, digits))
     return (f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
             f'BGCOLOR="{fill}" COLOR="{edge}">{"<HR/>".join(rows)}</TABLE>>')
 
 
-def _row(caption: str, x: float | None, ink: str) -> str:
+def _row(caption: str, x: float | None, ink: str, digits: int | None = None) -> str:
     """One line of a box: a small caption and the number (blank when not known yet)."""
-    text = "" if x is None else f'<FONT COLOR="{ink}">{html.escape(number(x))}</FONT>'
+    text = "" if x is None else f'<FONT COLOR="{ink}">{html.escape(number(x, digits))}</FONT>'
     return (f'<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="13" COLOR="#707070">{caption}</FONT></TD>'
             f'<TD ALIGN="RIGHT" WIDTH="{_NUMBER_WIDTH}">{text}</TD></TR>')
 

@@ -8,8 +8,8 @@ step's upstream, local and downstream gradients, all read from ``trace_forward``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,22 +21,15 @@ from .trace import fmt, node_name, node_title, reading_order, trace_forward
 if TYPE_CHECKING:
     import graphviz
 
+    from .frames import Frame, Page
 
-@contextmanager
-def sheet_labels(root: Value) -> Iterator[None]:
+
+def sheet_labels(root: Value) -> AbstractContextManager[None]:
     """Within, ``root`` (if unlabelled) is labelled f and every other unlabelled node n1, n2, ... (reading
-    order), so the drawing and the texts can name it; the labels are restored afterwards."""
-    order = reading_order(root)
-    unlabelled = [v for v in order if not v.label]
-    taken = {v.label for v in order}
-    names = (f"n{k}" for k in range(1, len(order) + len(taken) + 1))
-    try:
-        for v in unlabelled:
-            v.label = "f" if v is root and "f" not in taken else next(n for n in names if n not in taken)
-        yield
-    finally:
-        for v in unlabelled:
-            v.label = ""
+    order), so the drawing and the texts can name it; the labels are restored afterwards (``naming.named``)."""
+    from .naming import named
+
+    return named(root)
 
 
 def worksheet(
@@ -45,6 +38,8 @@ def worksheet(
     name: str = "worksheet",
     ask: str = "downstream",
     formats: Sequence[str] = ("svg", "png"),
+    paper: str | None = None,
+    digits: int = 2,
     title: str = "",
     sheet_lines: Sequence[str] = (),
 ) -> list[Path]:
@@ -54,8 +49,11 @@ def worksheet(
     ``practice(root, ask)``; the key holds their numbers. Without Graphviz's ``dot`` the drawing
     is written as ``name.dot`` (viz.save warns how to install it). ``title`` (instead of ``name``:
     the student and the variant code) heads all three; ``sheet_lines`` (``variants``) go at the
-    top of the answers sheet.
+    top of the answers sheet. With ``paper`` ("a4" or "letter") also the printable page
+    ``name.pdf`` (one page: name and date line, instructions, the graph with a numbered box per
+    question, at least 8 mm tall printed) and its key ``name-key.pdf``, the same page filled in.
     """
+    from .files import check_output
     from .viz import save
 
     if not name or Path(name).name != name or name in (".", ".."):
@@ -69,11 +67,35 @@ def worksheet(
         check_output(path, "worksheet")
     with sheet_labels(root):
         qs = questions(root, ask)
-        written = save(_blank_drawing(root, ask, title), out / name, formats)
         heading = title or name
+        pages = []
+        if paper is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            page, sheet, filled = printed_sheet(root, qs, heading, paper, digits)
+            targets = [check_output(out / f"{name}{suffix}.pdf", "worksheet") for suffix in ("", "-key")]
+            pages = [write_atomic(path, page.render(frame, "pdf"), "worksheet")
+                     for path, frame in zip(targets, (sheet, filled))]
+        written = save(_blank_drawing(root, ask, title), out / name, formats)
         write_atomic(answers, answers_sheet(qs, heading, sheet_lines), "worksheet")
         write_atomic(key, answer_key(root, qs, heading), "worksheet")
-    return [*written, answers, key]
+    return [*written, answers, key, *pages]
+
+
+def printed_sheet(root: Value, qs: list[Question], name: str, paper: str = "a4",
+                  digits: int = 2) -> tuple[Page, Frame, Frame]:
+    """The printable page of ``qs``: the slide picture with a box numbered by its question id on each
+    wire a question asks about (its gradient, or with ``ask="local"`` its local gradient); and the key."""
+    from .frames import blank_sheet
+
+    ask = qs[0].ask
+    what = ("the gradient each wire carries back (upstream × local), from the output to the inputs"
+            if ask == "downstream" else "the local gradient of each wire into a gate")
+    header = [f"Worksheet {name}: the backward pass of {qs[0].node.label} = {fmt(qs[0].node.data, digits)}",
+              "Name: ______________________________        Date: ________________",
+              (f"Write in each box {what}, to {digits} decimals. The grey number beside a box is its "
+               "question in the answers sheet.")]
+    blanks = {(q.node, q.index): (q.id, fmt(q.expected, digits)) for q in qs}
+    return blank_sheet(root, blanks, ask, paper, digits=digits, header=header)
 
 
 def _blank_drawing(root: Value, ask: str, title: str = "") -> graphviz.Digraph:
@@ -121,9 +143,9 @@ def answer_key(root: Value, qs: list[Question], name: str) -> str:
     lines = [
         f"# Answer key: worksheet {name}",
         "",
-        f"{root.label} = {fmt(root.data, d)}. Numbers to {d} decimals. An answer is right within "
+        (f"{root.label} = {fmt(root.data, d)}. Numbers to {d} decimals. An answer is right within "
         f"{0.5 * 10 ** -d:g} of the exact value, or of the product of the rounded numbers as the slides "
-        "compute it (in parentheses where it differs).",
+        "compute it (in parentheses where it differs)."),
         "",
         "## Forward pass",
         "",
