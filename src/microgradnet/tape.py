@@ -264,6 +264,7 @@ class Tape:
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
+        self._batch: list[tuple[Any, tuple[int, ...], int]] | None = None
         self._replay([v.data for v in inputs])
 
     def __len__(self) -> int:
@@ -345,6 +346,80 @@ class Tape:
         for p, g in zip(self.parameters, grads[n_inputs : n_inputs + len(self.parameters)]):
             p.grad += g
         self.input_grads = grads[:n_inputs]
+
+    def forward_batch(self, columns: Sequence[Any]) -> list[Any]:
+        """Replay over a batch at once: ``columns[k]`` holds input k for every sample (a 1-D NumPy array).
+
+        Every slot then holds one number per sample (a parameter or constant one number for all), and each
+        instruction runs its op's batched rule (``ops.batched_rule``) once for the whole batch: the numbers
+        of ``forward`` row by row, to the last few ulps. Returns one array per output.
+        """
+        import numpy as np
+
+        self._batch_replayed = False
+        program = self._batch_program()
+        if len(columns) != self.n_inputs:
+            raise TapeError(f"tape.forward_batch: expected {self.n_inputs} input columns, got {len(columns)}")
+        arrays = [np.asarray(c, dtype=float) for c in columns]
+        sizes = {a.shape for a in arrays}
+        if len(sizes) != 1 or len(next(iter(sizes))) != 1 or not next(iter(sizes))[0]:
+            raise TapeError(f"tape.forward_batch: expected input columns of one length >= 1, got shapes {sorted(sizes)}")
+        n_inputs = self.n_inputs
+        values: list[Any] = list(self.values)
+        values[:n_inputs] = arrays
+        values[n_inputs : n_inputs + len(self.parameters)] = [p.data for p in self.parameters]
+        local_grads: list[Any] = [()] * len(values)
+        with np.errstate(all="ignore"):  # overflow to inf and 0/0 to NaN, as the scalar rules; domain errors raise
+            for rule, inputs, output in program:
+                values[output], local_grads[output] = rule(*[values[k] for k in inputs])
+        self.batch_size = len(arrays[0])
+        self.batch_values, self.batch_local_grads = values, local_grads
+        self._batch_replayed = True
+        return [np.broadcast_to(values[k], (self.batch_size,)) for k in self.outputs]
+
+    def backward_batch(self, upstream: Sequence[Any]) -> None:
+        """After ``forward_batch``: add d / d parameter of ``Σ_samples Σ_i upstream[i] * output[i]`` to ``.grad``.
+
+        ``upstream[i]`` is a number or one number per sample; ``input_grads`` gets d / d input per sample.
+        """
+        import numpy as np
+
+        if not getattr(self, "_batch_replayed", False):
+            raise TapeError("tape.backward_batch: no batch replayed (forward_batch not called, or it raised)")
+        if len(upstream) != len(self.outputs):
+            raise TapeError(
+                f"tape.backward_batch: expected one upstream per output ({len(self.outputs)}), got {len(upstream)}"
+            )
+        grads: list[Any] = [0.0] * len(self.batch_values)
+        for k, seed in zip(self.outputs, upstream):
+            grads[k] = grads[k] + np.asarray(seed, dtype=float)
+        local_grads = self.batch_local_grads
+        with np.errstate(all="ignore"):
+            for output, inputs, nary in self._backward_program:
+                up, local = grads[output], local_grads[output]
+                if nary:
+                    for i, g in zip(inputs, local):
+                        grads[i] = grads[i] + up * g
+                else:
+                    grads[inputs] = grads[inputs] + up * local[0]
+        n_inputs = self.n_inputs
+        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + len(self.parameters)]):
+            p.grad += float(np.sum(g))
+        self.input_grads = [np.broadcast_to(g, (self.batch_size,)) for g in grads[:n_inputs]]
+
+    def _batch_program(self) -> list[tuple[Any, tuple[int, ...], int]]:
+        """(batched rule, input slots, output slot) per instruction, or a TapeError naming an op without one."""
+        if self._batch is None:
+            from .ops import batched_rule
+
+            program = []
+            for ins in self.instructions:
+                rule = batched_rule(ins.op)
+                if rule is None:
+                    raise TapeError(f"tape.forward_batch: op {str(ins.op)!r} has no batched rule (replay it row by row)")
+                program.append((rule, ins.inputs, ins.output))
+            self._batch = program
+        return self._batch
 
     def listing(self) -> str:
         """The program as text: a header of slots (inputs, parameters, constants), then one line per instruction."""
