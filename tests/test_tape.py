@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 import microgradnet as mg
 from microgradnet import Value, engine, losses
 from microgradnet.nn import MLP
-from microgradnet.tape import TapeError, compile_loss, record
+from microgradnet.tape import TapeError, record
+from microgradnet.train import compile_loss
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

@@ -11,9 +11,9 @@ from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
 from .plot import plot_activation, plot_decision_boundary, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
-from .tape import CompiledLoss, Tape, TapeError, compile_loss, record
+from .tape import Tape, TapeError, record
 from .trace import trace_backward, trace_forward
-from .train import ConvergenceError, History, evaluate, fit, gradient_descent, predict
+from .train import CompiledLoss, ConvergenceError, History, compile_loss, evaluate, fit, gradient_descent, predict
 from .viz import draw_dot, forward_frames, show_steps, step_frames
 from .worksheet import worksheet
 

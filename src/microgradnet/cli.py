@@ -1,4 +1,4 @@
-"""The ``microgradnet`` command line: ``demo``, ``example``, ``graph`` and ``train``.
+"""The ``microgradnet`` command line: every subcommand (``demo``, ``example``, ``graph``, ``train``, ``practice``, ``worksheet``).
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from .examples import GraphExample, TrainingExample
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
-TRAIN_LOSSES = ("hinge", "mse", "mae", "bce", "cross_entropy")
 EXIT_ERROR = 2
 
 
@@ -95,6 +94,7 @@ def _layer_sizes(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``microgradnet`` command and its subcommands."""
+    from .losses import LOSSES
     from .nn import MLP_ACTIVATIONS
 
     parser = _Parser(prog="microgradnet", description="Learn backpropagation, one node at a time.")
@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} (default: relu)")
     train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
     train.add_argument("--lr", type=_positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
-    train.add_argument("--loss", choices=TRAIN_LOSSES, default="hinge", help="(default: hinge)")
+    losses = [name for name, loss in LOSSES.items() if name == loss.name]  # without the long aliases
+    train.add_argument("--loss", choices=losses, default="hinge", help="(default: hinge)")
     train.add_argument("--l2", type=_non_negative_float, default=0.0, help="weight of the L2 penalty (default: 0)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="minibatch size (default: full batch)")
     train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
@@ -163,10 +164,39 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record the training step once and replay it (same numbers, faster)")
     train.set_defaults(run=_train)
 
-    from .practice import add_practice_commands
+    practice = commands.add_parser(
+        "practice", help="do a backward pass by hand, checked step by step",
+        description="Asks for each gradient of a lecture example's (or an expression's) backward pass, "
+        "reading answers from stdin: a number, h for a hint, q or an empty line to stop. "
+        "With --answers FILE, grades a whole answers file instead (exit 0 if all correct, 1 otherwise).",
+    )
+    _graph_arguments(practice)
+    practice.add_argument("--answers", metavar="FILE", help="grade this answers file (one 'ID: number' a line)")
+    practice.add_argument("--tolerance", type=float, default=0.005, metavar="T",
+                          help="accepted error; 0.005 accepts two decimals (default)")
+    practice.set_defaults(run=_practice)
 
-    add_practice_commands(commands)  # practice, worksheet: their handlers return their exit code
+    sheet = commands.add_parser(
+        "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
+        description="Writes NAME.svg and NAME.png (the graph with the grad boxes blank; NAME.dot without "
+        "Graphviz), NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
+    )
+    _graph_arguments(sheet)
+    sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
+    sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.set_defaults(run=_worksheet)
     return parser
+
+
+def _graph_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a command on one graph (practice, worksheet): an example or --expr at --at, and --ask."""
+    from .practice import ASK
+
+    parser.add_argument("example", nargs="?", metavar="EXAMPLE", help="a lecture example, e.g. neuron")
+    parser.add_argument("--expr", metavar="EXPR", help="an expression instead, e.g. 'z*(x+y)'")
+    parser.add_argument("--at", default="", metavar="x=2,y=3", help="the value of each name in --expr")
+    parser.add_argument("--ask", choices=ASK, default="downstream",
+                        help="ask for downstream gradients (default) or local gradients")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -293,6 +323,7 @@ def _graph(args: argparse.Namespace) -> None:
 
 def _train(args: argparse.Namespace) -> None:
     from . import data
+    from .losses import LOSSES
     from .nn import MLP
     from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
@@ -300,18 +331,15 @@ def _train(args: argparse.Namespace) -> None:
     make = getattr(data, f"make_{args.data}")
     X, y = make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
     classes = max(y) + 1
-    if args.loss == "cross_entropy":
-        nout = classes
-    elif classes > 2:
-        raise CliError(
-            f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss cross_entropy"
-        )
-    else:
-        nout = 1
+    loss = LOSSES[args.loss]
+    if classes > 2 and not loss.per_class:
+        per_class = ", ".join(name for name, other in LOSSES.items() if other.per_class)
+        raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss {per_class}")
+    nout = loss.outputs_needed(classes)
     for path in (args.save, args.plot, args.history):
         if path:
             _output_file(path)  # checked before training, so a bad path does not waste the run
-    targets = [2 * t - 1 for t in y] if args.loss in ("mse", "mae") else y  # regress onto -1/+1, threshold 0
+    targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
     model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
     print(f"Training {model!r}")
@@ -332,6 +360,48 @@ def _train(args: argparse.Namespace) -> None:
     if args.history:
         written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
     written.report()
+
+
+def graph_from_args(args: argparse.Namespace) -> Value:
+    """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
+    from .examples import EXAMPLES
+    from .expr import parse_at
+
+    graphs = [name for name, example in EXAMPLES.items() if not example.trains]
+    if (args.example is None) == (args.expr is None):
+        raise CliError(f"give a lecture example ({', '.join(graphs)}) or --expr, not both or neither")
+    if args.expr is None:
+        if args.example not in graphs:
+            raise CliError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
+        return EXAMPLES[args.example].build().root
+    return parse_at(args.expr, args.at)[0]
+
+
+def _practice(args: argparse.Namespace) -> int:
+    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1)."""
+    from .practice import check_answers, practice, read_line
+
+    root = graph_from_args(args)
+    if args.answers is not None:
+        return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
+    practice(root, args.ask, args.tolerance, input=read_line, output=print)
+    return 0
+
+
+def _worksheet(args: argparse.Namespace) -> int:
+    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
+    from .worksheet import worksheet
+
+    root = graph_from_args(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
+    print(f"Wrote {len(written)} files:")
+    for path in written:
+        print(f"  {path}")
+    for warning in caught:
+        print(f"microgradnet: {warning.message}", file=sys.stderr)
+    return 0
 
 
 # --- text ------------------------------------------------------------------------------

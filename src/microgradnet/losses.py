@@ -5,8 +5,9 @@ one prediction per sample (a ``Value`` or a number), or a single prediction for 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .engine import Value, as_float, as_value
 from .engine import max as value_max
@@ -112,3 +113,56 @@ def l2_penalty(params: Iterable[Value]) -> Value:
 def l1_penalty(params: Iterable[Value]) -> Value:
     """Σ |p| over ``params``: the L1 regularizer, which pushes weights to exactly zero."""
     return value_sum([p.abs() for p in params])
+
+
+# --- each data loss with its facts (train and the CLI read these; nothing else restates them) ---
+
+@dataclass(frozen=True)
+class Loss:
+    """A named data loss and what training needs to know about it.
+
+    ``classification``: its targets are class labels, so accuracy is reported. ``per_class``: the
+    model needs one output per class (else exactly one output). ``signed``: it takes two classes
+    as -1/+1 (hinge; mse and mae regress onto them), so class labels 0/1 are mapped to -1/+1.
+    """
+
+    name: str
+    function: Callable[[Any, Any], Value]
+    classification: bool
+    per_class: bool = False
+    signed: bool = False
+
+    def __call__(self, outputs: Any, targets: Any) -> Value:
+        return self.function(outputs, targets)
+
+    def outputs_needed(self, classes: int) -> int:
+        """How many outputs a model needs for ``classes`` classes under this loss."""
+        return classes if self.per_class else 1
+
+    def class_targets(self, labels: Sequence[Any]) -> list[Any]:
+        """Class labels as this loss's targets: 0/1 become -1/+1 for a signed loss, else unchanged."""
+        labels = list(labels)
+        if self.signed and set(labels) <= {0, 1}:
+            return [2 * t - 1 for t in labels]
+        return labels
+
+    def check_outputs(self, where: str, output: Value | Sequence[Value]) -> None:
+        """A one-line error when a model's output (one sample's) does not suit this loss."""
+        one = isinstance(output, Value)
+        if self.per_class and one:
+            raise ValueError(f"{where}: loss {self.name!r} needs a model with one output per class, got one output")
+        if not self.per_class and not one:
+            raise ValueError(f"{where}: loss {self.name!r} needs a model with one output, got {len(output)} outputs")
+
+
+HINGE = Loss("hinge", hinge, classification=True, signed=True)
+MSE = Loss("mse", mse, classification=False, signed=True)
+MAE = Loss("mae", mae, classification=False, signed=True)
+BCE = Loss("bce", binary_cross_entropy, classification=True)
+CROSS_ENTROPY = Loss("cross_entropy", cross_entropy, classification=True, per_class=True)
+
+# by name; "binary_cross_entropy" is another name of "bce"
+LOSSES: dict[str, Loss] = {
+    **{loss.name: loss for loss in (HINGE, MSE, MAE, BCE, CROSS_ENTROPY)},
+    "binary_cross_entropy": BCE,
+}

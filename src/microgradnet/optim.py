@@ -17,7 +17,8 @@ def _check_range(name: str, value: Any, low: float, high: float, high_open: bool
 
 
 class Optimizer:
-    """What every optimizer shares: the parameter list, the learning rate, ``zero_grad``, state in and out."""
+    """What every optimizer shares: the parameter list, the learning rate, ``zero_grad``; each defines
+    ``step``, ``state_dict`` and ``load_state_dict``."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         kind = type(self).__name__
@@ -51,6 +52,18 @@ class Optimizer:
         """Set every parameter's ``.grad`` to 0 before the next backward pass."""
         for p in self.params:
             p.grad = 0.0
+
+    def step(self) -> None:
+        """One update of every parameter from its current ``.grad`` (each optimizer defines its rule)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step()")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Hyperparameters and buffers as plain JSON-ready data, with the optimizer's ``type``."""
+        raise NotImplementedError(f"{type(self).__name__} defines no state_dict()")
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (for the same parameters); a bad state changes nothing."""
+        raise NotImplementedError(f"{type(self).__name__} defines no load_state_dict()")
 
     def _check_state(self, state: dict[str, Any], keys: tuple[str, ...], buffers: tuple[str, ...]) -> None:
         """Refuse, before anything changes, a state of another optimizer, lacking keys or of another parameter count."""

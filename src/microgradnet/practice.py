@@ -16,7 +16,6 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
 """
 from __future__ import annotations
 
-import argparse
 import html
 import math
 import re
@@ -273,7 +272,7 @@ class _Session:
         return feedback
 
 
-def _read_line(prompt: str) -> str:
+def read_line(prompt: str) -> str:
     """``input()``, echoing the answer when it comes from a pipe, so a scripted session reads like a typed one."""
     text = input(prompt)
     if not sys.stdin.isatty():
@@ -367,7 +366,7 @@ def practice(
 
         display(_practice_form(session, widgets))
         return session.result
-    _run_terminal(session, input or _read_line, output or print)
+    _run_terminal(session, input or read_line, output or print)
     return session.result
 
 
@@ -448,83 +447,3 @@ def check_answers(
     if output is not None:
         output(result.report())
     return result
-
-
-# --- command line ----------------------------------------------------------------------------
-
-def add_practice_commands(commands: Any) -> None:
-    """Add ``practice`` and ``worksheet`` to the ``microgradnet`` command's subparsers."""
-    practice_ = commands.add_parser(
-        "practice", help="do a backward pass by hand, checked step by step",
-        description="Asks for each gradient of a lecture example's (or an expression's) backward pass, "
-        "reading answers from stdin: a number, h for a hint, q or an empty line to stop. "
-        "With --answers FILE, grades a whole answers file instead (exit 0 if all correct, 1 otherwise).",
-    )
-    _graph_arguments(practice_)
-    practice_.add_argument("--answers", metavar="FILE", help="grade this answers file (one 'ID: number' a line)")
-    practice_.add_argument("--tolerance", type=float, default=0.005, metavar="T",
-                           help="accepted error; 0.005 accepts two decimals (default)")
-    practice_.set_defaults(run=practice_command)
-    sheet = commands.add_parser(
-        "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
-        description="Writes NAME.svg and NAME.png (the graph with the grad boxes blank; NAME.dot without "
-        "Graphviz), NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
-    )
-    _graph_arguments(sheet)
-    sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
-    sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
-    sheet.set_defaults(run=worksheet_command)
-
-
-def _graph_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("example", nargs="?", metavar="EXAMPLE", help="a lecture example, e.g. neuron")
-    parser.add_argument("--expr", metavar="EXPR", help="an expression instead, e.g. 'z*(x+y)'")
-    parser.add_argument("--at", default="", metavar="x=2,y=3", help="the value of each name in --expr")
-    parser.add_argument("--ask", choices=ASK, default="downstream",
-                        help="ask for downstream gradients (default) or local gradients")
-
-
-def graph_from_args(args: argparse.Namespace) -> Value:
-    """The graph a command line names: a lecture example, or ``--expr`` at ``--at``."""
-    from .examples import EXAMPLES
-    from .expr import parse_at
-
-    graphs = [name for name, example in EXAMPLES.items() if not example.trains]
-    if (args.example is None) == (args.expr is None):
-        raise ValueError(f"give a lecture example ({', '.join(graphs)}) or --expr, not both or neither")
-    if args.expr is None:
-        if args.example not in graphs:
-            raise ValueError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
-        return EXAMPLES[args.example].build().root
-    return parse_at(args.expr, args.at)[0]
-
-
-def practice_command(args: argparse.Namespace) -> int:
-    """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1).
-
-    Bad input raises; ``cli.main`` reports it as one error line with exit code 2.
-    """
-    root = graph_from_args(args)
-    if args.answers is not None:
-        return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
-    practice(root, args.ask, args.tolerance, input=_read_line, output=print)
-    return 0
-
-
-def worksheet_command(args: argparse.Namespace) -> int:
-    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
-    import warnings
-
-    from .worksheet import worksheet
-
-    root = graph_from_args(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
-    print(f"Wrote {len(written)} files:")
-    for path in written:
-        print(f"  {path}")
-    for warning in caught:
-        print(f"microgradnet: {warning.message}", file=sys.stderr)
-    return 0
-

@@ -28,13 +28,11 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
-from .nn import Dropout, Module
 from .ops import Op
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
 Graph = list[tuple[Any, ...]]  # a graph as comparable data, see _signature
-LossFn = Callable[[list[Any], list[Any]], Any]  # (model outputs, targets) -> loss Value(s)
 
 
 class TapeError(ValueError):
@@ -81,12 +79,7 @@ def _flatten_like(obj: Any, shape: Shape, where: str, numbers: list[float]) -> N
         _flatten_like(item, item_shape, f"{where}[{i}]", numbers)
 
 
-def _frozen(obj: Any) -> Any:
-    """``obj`` with every list or tuple in it made a tuple: nested targets (one list per row) as a dict key."""
-    return tuple(map(_frozen, obj)) if isinstance(obj, (list, tuple)) else obj
-
-
-def _outputs(result: Any) -> tuple[Value, ...]:
+def as_outputs(result: Any) -> tuple[Value, ...]:
     """``fn``'s result as a tuple of Values, or a TapeError saying what it returned instead."""
     values = tuple(result) if isinstance(result, (list, tuple)) else (result,)
     if not values or not all(isinstance(v, Value) for v in values):
@@ -113,7 +106,7 @@ def _run(
 ) -> tuple[list[Value], tuple[Value, ...]]:
     """Call ``fn`` on fresh input Values holding ``numbers``; return those inputs and fn's outputs."""
     inputs = [Value(x, label) for x, label in zip(numbers, labels)]
-    outputs = _outputs(fn(*_unflatten(shape, iter(inputs))))
+    outputs = as_outputs(fn(*_unflatten(shape, iter(inputs))))
     return inputs, outputs
 
 
@@ -553,70 +546,3 @@ def _section(title: str, items: list[str], width: int = 96) -> list[str]:
             line = "#" + " " * 12
         line += piece
     return [*lines, line]
-
-
-class CompiledLoss:
-    """A model's training loss as tapes: ``forward(X, targets)`` records on first sight, replays after.
-
-    ``loss_fn(outputs, targets)`` gets the model's outputs for the rows of ``X`` and returns the loss
-    Value, or a list of Values whose first is the loss (the rest, such as a data loss without its
-    penalty, are reported too). Losses take targets as plain numbers (hinge's ``t * s`` becomes the
-    op ``*-1``), so targets are constants of a tape: one tape per distinct target list, in ``tapes``.
-    """
-
-    def __init__(self, model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> None:
-        self.model, self.loss_fn, self.probes, self.seed = model, loss_fn, probes, seed
-        self.tapes: dict[tuple[Any, ...], Tape] = {}
-        self.outputs: list[float | list[float]] = []
-        self._tape: Tape | None = None
-        self._n_losses = self._n_outputs = 0
-
-    def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> float | list[float]:
-        """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
-        self._tape = None  # until this forward succeeds, so backward cannot use an older batch
-        targets = list(targets)
-        if not X or len(targets) != len(X):
-            raise ValueError(
-                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
-            )
-        key = _frozen(targets)
-        tape = self.tapes.get(key)
-        if tape is None:
-            tape = self.tapes[key] = self._record(X, targets)
-        numbers = tape.forward(X)
-        self._tape, n_losses = tape, self._n_losses
-        flat = numbers[n_losses:]
-        width = self._n_outputs
-        self.outputs = flat if width == 1 else [flat[k : k + width] for k in range(0, len(flat), width)]
-        return numbers[0] if n_losses == 1 else numbers[:n_losses]
-
-    def backward(self) -> None:
-        """Add d loss / d parameter to each parameter's ``.grad`` for the last ``forward``."""
-        if self._tape is None:
-            raise TapeError(
-                "CompiledLoss.backward: no loss to backpropagate (forward(X, targets) not called yet, or its last call "
-                "raised); call forward first"
-            )
-        self._tape.backward([1.0] + [0.0] * (len(self._tape.outputs) - 1))
-
-    def _record(self, X: Sequence[Sequence[float]], targets: list[Any]) -> Tape:
-        for module in self.model.modules() if isinstance(self.model, Module) else ():
-            if isinstance(module, Dropout) and module.training and module.p:
-                raise TapeError(
-                    "compile_loss: the model has dropout in training mode, which draws a new mask every step; "
-                    "a tape would freeze one mask (call model.eval(), or train without compiling)"
-                )
-
-        def step(rows: list[list[Value]]) -> list[Value]:
-            outputs = [self.model(row) for row in rows]
-            losses = _outputs(self.loss_fn(outputs, targets))
-            flat = [v for out in outputs for v in (out if isinstance(out, (list, tuple)) else [out])]
-            self._n_losses, self._n_outputs = len(losses), len(flat) // len(rows)
-            return [*losses, *flat]
-
-        return record(step, [list(row) for row in X], probes=self.probes, seed=self.seed)
-
-
-def compile_loss(model: Callable[[Any], Any], loss_fn: LossFn, probes: int = 3, seed: int = 0) -> CompiledLoss:
-    """``loss_fn(model outputs, targets)`` compiled for fast training steps (see ``CompiledLoss``)."""
-    return CompiledLoss(model, loss_fn, probes, seed)

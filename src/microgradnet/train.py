@@ -11,23 +11,12 @@ from numbers import Integral
 from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
 
 from .engine import Value, as_float, as_int, no_grad, zero_grad
-from .losses import binary_cross_entropy, cross_entropy, hinge, l2_penalty, mae, mse
+from .losses import LOSSES, Loss, l2_penalty
 from .nn import Dropout, Module
 from .optim import SGD, Optimizer
-from .tape import compile_loss
+from .tape import Tape, TapeError, as_outputs, record
 
 LossFn = Callable[[list, list], Value]
-
-LOSSES: dict[str, LossFn] = {
-    "hinge": hinge,
-    "mse": mse,
-    "mae": mae,
-    "bce": binary_cross_entropy,
-    "binary_cross_entropy": binary_cross_entropy,
-    "cross_entropy": cross_entropy,
-}
-_CLASSIFICATION = {"hinge", "bce", "binary_cross_entropy", "cross_entropy"}
-_ONE_OUTPUT = {"hinge", "mse", "mae", "bce", "binary_cross_entropy"}
 
 Output = Union[Value, Sequence[Value]]
 
@@ -99,30 +88,20 @@ def _check_data(where: str, X: Sequence[Sequence[float]], y: Sequence[Any]) -> t
     return X, y
 
 
-def _resolve_loss(where: str, loss: str | LossFn, y: list) -> tuple[LossFn, bool]:
-    """The loss function and whether it is a classification loss (callables: when every target is an int)."""
+def _resolve_loss(where: str, loss: str | LossFn, y: list) -> tuple[LossFn, bool, Loss | None]:
+    """The loss function, whether it is a classification loss (callables: when every target is an int),
+    and the named loss's facts (None for a callable)."""
     if callable(loss):
-        return loss, all(isinstance(t, Integral) for t in y)
+        return loss, all(isinstance(t, Integral) for t in y), None
     if loss not in LOSSES:
         raise ValueError(f"{where}: unknown loss {loss!r}, expected one of {sorted(LOSSES)} or a callable")
-    return LOSSES[loss], loss in _CLASSIFICATION
+    spec = LOSSES[loss]
+    return spec.function, spec.classification, spec
 
 
-def _loss_targets(loss: str | LossFn, y: list) -> list:
-    """Targets as the loss wants them: hinge maps labels 0/1 to -1/+1."""
-    if loss == "hinge" and set(y) <= {0, 1}:
-        return [2 * t - 1 for t in y]
-    return y
-
-
-def _check_outputs(where: str, loss: str | LossFn, output: Output) -> None:
-    """A clear error when the model's output shape does not suit the named loss."""
-    if callable(loss):
-        return
-    if loss in _ONE_OUTPUT and not isinstance(output, Value):
-        raise ValueError(f"{where}: loss {loss!r} needs a model with one output, got {len(output)} outputs")
-    if loss == "cross_entropy" and isinstance(output, Value):
-        raise ValueError(f"{where}: loss 'cross_entropy' needs a model with one output per class, got one output")
+def _loss_targets(spec: Loss | None, y: list) -> list:
+    """Targets as a named classification loss wants them (hinge maps labels 0/1 to -1/+1)."""
+    return spec.class_targets(y) if spec is not None and spec.classification else y
 
 
 def predicted_class(output: Output | float | Sequence[float]) -> int:
@@ -179,14 +158,118 @@ def evaluate(
 ) -> dict[str, float]:
     """The mean ``loss`` of ``model`` on ``(X, y)``, and its ``accuracy`` for a classification loss."""
     X, y = _check_data("evaluate", X, y)
-    loss_fn, classification = _resolve_loss("evaluate", loss, y)
+    loss_fn, classification, spec = _resolve_loss("evaluate", loss, y)
     with _inference(model):
         outputs = [model(x) for x in X]
-        _check_outputs("evaluate", loss, outputs[0])
-        metrics = {"loss": loss_fn(outputs, _loss_targets(loss, y)).data}
+        if spec is not None:
+            spec.check_outputs("evaluate", outputs[0])
+        metrics = {"loss": loss_fn(outputs, _loss_targets(spec, y)).data}
     if classification:
         metrics["accuracy"] = _correct(outputs, y) / len(y)
     return metrics
+
+
+def _refuse_dropout(model: Any, refusal: str) -> None:
+    """The one rule of compile_loss and fit(compile=True): dropout in training mode draws a new mask every
+    step, which a tape would freeze; ``refusal`` says what to do instead."""
+    if isinstance(model, Module) and any(isinstance(m, Dropout) and m.training and m.p for m in model.modules()):
+        raise TapeError(f"{refusal} (dropout in training mode draws a new mask every step; a tape would freeze one)")
+
+
+class CompiledLoss:
+    """A model's training loss as tapes: ``forward(X, targets)`` records on first sight, replays after.
+
+    ``loss_fn(outputs, targets)`` gets the model's outputs for the rows of ``X`` and returns the loss
+    Value, or a list of Values whose first is the loss (the rest, such as a data loss without its
+    penalty, are reported too). Losses take targets as plain numbers (hinge's ``t * s`` becomes the
+    op ``*-1``), so targets are constants of a tape: one tape per distinct target list, in ``tapes``.
+    """
+
+    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3,
+                 seed: int = 0) -> None:
+        self.model, self.loss_fn, self.probes, self.seed = model, loss_fn, probes, seed
+        self.tapes: dict[tuple[Any, ...], Tape] = {}
+        self.outputs: list[Any] = []
+        self._tape: Tape | None = None
+        self._n_losses = self._n_outputs = 0
+
+    def forward(self, X: Sequence[Sequence[float]], targets: Sequence[Any]) -> Any:
+        """The loss (or the list loss_fn returns) on rows ``X``; ``outputs`` gets the model's outputs per row."""
+        self._tape = None  # until this forward succeeds, so backward cannot use an older batch
+        targets = list(targets)
+        if not X or len(targets) != len(X):
+            raise ValueError(
+                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
+            )
+        key = _frozen(targets)
+        tape = self.tapes.get(key)
+        if tape is None:
+            tape = self.tapes[key] = self._record(X, targets)
+        numbers = tape.forward(X)
+        assert isinstance(numbers, list)  # a tape of a loss and the model's outputs has several outputs
+        self._tape, n_losses = tape, self._n_losses
+        flat = numbers[n_losses:]
+        width = self._n_outputs
+        self.outputs = flat if width == 1 else [flat[k : k + width] for k in range(0, len(flat), width)]
+        return numbers[0] if n_losses == 1 else numbers[:n_losses]
+
+    def backward(self) -> None:
+        """Add d loss / d parameter to each parameter's ``.grad`` for the last ``forward``."""
+        if self._tape is None:
+            raise TapeError(
+                "CompiledLoss.backward: no loss to backpropagate (forward(X, targets) not called yet, or its last call "
+                "raised); call forward first"
+            )
+        self._tape.backward([1.0] + [0.0] * (len(self._tape.outputs) - 1))
+
+    def _record(self, X: Sequence[Sequence[float]], targets: list[Any]) -> Tape:
+        _refuse_dropout(self.model, "compile_loss: the model has dropout in training mode; call model.eval(), "
+                                    "or train without compiling")
+
+        def step(rows: list[list[Value]]) -> list[Value]:
+            outputs = [self.model(row) for row in rows]
+            losses = as_outputs(self.loss_fn(outputs, targets))
+            flat = [v for out in outputs for v in (out if isinstance(out, (list, tuple)) else [out])]
+            self._n_losses, self._n_outputs = len(losses), len(flat) // len(rows)
+            return [*losses, *flat]
+
+        return record(step, [list(row) for row in X], probes=self.probes, seed=self.seed)
+
+
+def _frozen(obj: Any) -> Any:
+    """``obj`` with every list or tuple in it made a tuple: nested targets (one list per row) as a dict key."""
+    return tuple(map(_frozen, obj)) if isinstance(obj, (list, tuple)) else obj
+
+
+def compile_loss(model: Callable[[Any], Any], loss_fn: Callable[[list[Any], list[Any]], Any], probes: int = 3,
+                 seed: int = 0) -> CompiledLoss:
+    """``loss_fn(model outputs, targets)`` compiled for fast training steps (see ``CompiledLoss``)."""
+    return CompiledLoss(model, loss_fn, probes, seed)
+
+
+Objective = Callable[[list[Output], list[Any]], list[Value]]  # (outputs, targets) -> [objective, data loss]
+
+
+def _graph_step(model: Model, rows: list[Any], targets: list[Any], objective: Objective, optimizer: Optimizer,
+                spec: Loss | None) -> tuple[float, list[Any]]:
+    """One optimizer step on the graph built afresh: forward, backward, update; returns the data loss and outputs."""
+    outputs = [model(x) for x in rows]
+    if spec is not None:
+        spec.check_outputs("fit", outputs[0])
+    loss, data_loss = objective(outputs, targets)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return data_loss.data, outputs
+
+
+def _tape_step(compiled: CompiledLoss, rows: list[Any], targets: list[Any], optimizer: Optimizer) -> tuple[float, list[Any]]:
+    """One optimizer step replayed from the batch's tape (recorded on first sight); returns the data loss and outputs."""
+    _, data_loss = compiled.forward(rows, targets)
+    optimizer.zero_grad()
+    compiled.backward()
+    optimizer.step()
+    return data_loss, compiled.outputs
 
 
 def fit(
@@ -222,8 +305,8 @@ def fit(
             Not for a model with dropout: a tape would replay one mask.
     """
     X, y = _check_data("fit", X, y)
-    loss_fn, classification = _resolve_loss("fit", loss, y)
-    targets = _loss_targets(loss, y)
+    loss_fn, classification, spec = _resolve_loss("fit", loss, y)
+    targets = _loss_targets(spec, y)
     epochs = as_int(epochs, "fit: epochs", 1)
     size = len(X) if batch_size is None else as_int(batch_size, "fit: batch_size", 1)
     l2 = as_float(l2, "fit l2")
@@ -241,19 +324,18 @@ def fit(
     elif lr is not None:
         raise ValueError("fit: lr sets the default SGD's learning rate; give it to the optimizer you passed instead")
 
-    def batch_losses(outputs: list[Output], batch_targets: list) -> list[Value]:
+    def objective(outputs: list[Output], batch_targets: list) -> list[Value]:
         """[the objective to minimise, the data loss the history reports]."""
         data_loss = loss_fn(outputs, batch_targets)
         return [data_loss + l2 * l2_penalty(params) if l2 else data_loss, data_loss]
 
+    model.train()
     compiled = None
     if compile:
-        if isinstance(model, Module) and any(isinstance(m, Dropout) and m.p for m in model.modules()):
-            # fit trains in training mode, so calling model.eval() first would not help either
-            raise ValueError("fit: compile=True cannot train a model with dropout (a tape would freeze one mask); "
-                             "train it with compile=False")
-        _check_outputs("fit", loss, model(X[0]))
-        compiled = compile_loss(model, batch_losses)
+        _refuse_dropout(model, "fit: compile=True cannot train a model with dropout; train it with compile=False")
+        if spec is not None:
+            spec.check_outputs("fit", model(X[0]))
+        compiled = compile_loss(model, objective)
 
     if progress:
         from tqdm.auto import tqdm  # a widget in notebooks, text in terminals
@@ -263,7 +345,6 @@ def fit(
     rng = random.Random(seed)
     history = History()
     best_val, best_epoch, best_state = math.inf, 0, None
-    model.train()
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
     for epoch in bar:
         if lr_schedule is not None:
@@ -275,20 +356,13 @@ def fit(
         for start in range(0, len(order), size):
             batch = order[start:start + size]
             if compiled is None:
-                outputs = [model(X[i]) for i in batch]
-                _check_outputs("fit", loss, outputs[0])
-                objective, data_loss = batch_losses(outputs, [targets[i] for i in batch])
-                optimizer.zero_grad()
-                objective.backward()
-                data_loss = data_loss.data
+                data_loss, outputs = _graph_step(model, [X[i] for i in batch], [targets[i] for i in batch],
+                                                 objective, optimizer, spec)
             else:
                 if batch_size is not None:
                     batch.sort(key=targets.__getitem__)  # a mean ignores order; sorted, batches share tapes
-                _, data_loss = compiled.forward([X[i] for i in batch], [targets[i] for i in batch])
-                optimizer.zero_grad()
-                compiled.backward()
-                outputs = compiled.outputs
-            optimizer.step()
+                data_loss, outputs = _tape_step(compiled, [X[i] for i in batch], [targets[i] for i in batch],
+                                                optimizer)
             total_loss += data_loss * len(batch)
             if classification:
                 correct += _correct(outputs, [y[i] for i in batch])
