@@ -370,10 +370,9 @@ def _train(args: argparse.Namespace) -> None:
         rate, schedule = f"SGD lr {start:g} -> {end:g}", lambda k: start + (end - start) * k / args.epochs
     else:
         rate, schedule = f"SGD lr {args.lr:g}", None
-    replay = {None: "", "batch": ", replayed over the batch", "rows": ", replayed row by row"}[args.compile]
     print(f"Training {model!r}")
     print(f"on {args.data} ({len(X)} points, {classes} classes), {loss.name} loss"
-          f"{f' + {args.l2:g}·L2' if args.l2 else ''}, {rate}, {args.epochs} epochs, {batches}{replay}")
+          f"{f' + {args.l2:g}·L2' if args.l2 else ''}, {rate}, {args.epochs} epochs, {batches}")
     history = fit(model, X, targets, loss=loss.name, epochs=args.epochs, lr=args.lr, lr_schedule=schedule, l2=args.l2,
                   batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress,
                   compile={None: False, "rows": True, "batch": "batch"}[args.compile])
