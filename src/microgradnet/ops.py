@@ -190,7 +190,7 @@ def sqrt(x: float) -> tuple[float, tuple[float]]:
 def sqrt_batched(x: Batch) -> BatchResult:
     _guard(x < 0, sqrt, x)
     s = _np().sqrt(x)
-    return s, (0.5 / s,)  # 0.5 / 0 is inf, as the scalar rule's
+    return s, (0.5 / (s + 0.0),)  # 0.5 / 0 is inf, as the scalar rule's (+ 0.0: sqrt(-0.0) is -0.0)
 
 
 def tanh(x: float) -> tuple[float, tuple[float]]:

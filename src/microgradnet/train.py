@@ -325,7 +325,7 @@ class CompiledLoss:
         _refuse_dropout(self.model, "compile_loss: the model has dropout in training mode; call model.eval(), "
                                     "or train without compiling")
         with no_grad():
-            example = self.model(list(row))
+            example = self.model([Value(as_float(x, "compile_loss: input")) for x in row])
         self._classes = len(example) if isinstance(example, (list, tuple)) else 2
         spec.check_outputs("compile_loss", example)
         n_in = len(row)
