@@ -66,6 +66,7 @@ class Trainer:
     params: list[Any]  # objects with .data and .grad
     loss: Callable[[Rows, Sequence[int]], Any]  # a batch -> the loss node (mean hinge + ALPHA * L2)
     children: Callable[[Any], Iterable[Any]]  # a node -> its inputs, to count the graph's nodes
+    model: Any = None  # the library's MLP, for the variants that compile it
 
     def step(self, rows: Rows, targets: Sequence[int], lr: float = LR) -> float:
         """One SGD step as in the demo: forward and loss, zero grads, backward, update; returns the loss."""
@@ -156,7 +157,7 @@ def library_trainer(init: Sequence[float]) -> Trainer:
         scores = [model(row) for row in rows]
         return losses.hinge(scores, targets) + ALPHA * losses.l2_penalty(params)
 
-    trainer = Trainer(params, loss, lambda v: v.inputs)
+    trainer = Trainer(params, loss, lambda v: v.inputs, model)
     trainer.reset(init)
     return trainer
 
@@ -194,15 +195,26 @@ def replay_trainer(init: Sequence[float]) -> Trainer:
     library = library_trainer(init)
     # each row passes through as its own "model output", so library.loss runs (c)'s MLP and loss on the batch
     compiled = mg.compile_loss(lambda row: row, library.loss)
-    return ReplayTrainer(library.params, library.loss, library.children, compiled)
+    return ReplayTrainer(library.params, library.loss, library.children, library.model, compiled)
+
+
+def sample_tape_trainer(init: Sequence[float], batched: bool) -> Trainer:
+    """Variants (e) and (f) (issue 17): one sample's tape of variant (c) (``compile_loss(model, "hinge", l2=...)``),
+    recorded once for any batch, replayed row by row (e) or over the whole batch with NumPy (f)."""
+    library = library_trainer(init)
+    compiled = mg.compile_loss(library.model, "hinge", l2=ALPHA, batched=batched)
+    return ReplayTrainer(library.params, library.loss, library.children, library.model, compiled)
 
 
 ELEMENTWISE, DOT, REPLAY = "microgradnet (a) w*x + sum", "microgradnet (b) dot", "microgradnet (d) replayed tape"
+SAMPLE_ROWS, SAMPLE_BATCH = "microgradnet (e) sample tape, rows", "microgradnet (f) sample tape, batched"
 STEP_VARIANTS: dict[str, Callable[[Sequence[float]], Trainer]] = {
     BASELINE: micrograd_trainer,
     ELEMENTWISE: elementwise_trainer,
     DOT: dot_trainer,
     REPLAY: replay_trainer,
+    SAMPLE_ROWS: lambda init: sample_tape_trainer(init, batched=False),
+    SAMPLE_BATCH: lambda init: sample_tape_trainer(init, batched=True),
 }
 LIBRARY_VARIANT = "microgradnet (c) MLP + losses"
 

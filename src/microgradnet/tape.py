@@ -293,6 +293,10 @@ class Tape:
         outputs = [self.values[k] for k in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def replay(self, numbers: list[float]) -> None:
+        """``forward`` without its checks: ``numbers`` is the flat list of input floats; results stay in ``values``."""
+        self._replay(numbers)
+
     def _replay(self, numbers: list[float]) -> None:
         self._replayed = False  # until the last instruction has run: backward refuses a half-replayed tape
         values, local_grads = self.values, self.local_grads
@@ -312,6 +316,14 @@ class Tape:
         With several outputs, ``upstream`` gives one number per output (d loss / d output) and the
         gradients are those of ``sum(upstream[i] * output[i])``. ``input_grads`` gets d / d input.
         """
+        self.backward_rows([self.local_grads], upstream)
+
+    def backward_rows(self, rows: Sequence[list[tuple[float, ...]]], upstream: float | Sequence[float] = 1.0) -> None:
+        """``backward`` for several replays at once: ``rows`` holds each forward's ``local_grads`` (in order).
+
+        Each parameter's gradient is summed over the rows in order, then added to ``.grad`` once, as the
+        engine sums a parameter's upstream over a batch's graph: the same floats. ``input_grads`` is the last row's.
+        """
         if not self._replayed:
             raise TapeError(
                 "tape.backward: the last forward raised, so the tape holds half old and half new local gradients; "
@@ -322,22 +334,26 @@ class Tape:
             raise TapeError(
                 f"tape.backward: expected one upstream number per output ({len(self.outputs)}), got {len(seeds)}"
             )
+        seeds = [as_float(seed, "tape.backward: upstream") for seed in seeds]
+        n_inputs, n_par = self.n_inputs, len(self.parameters)
         grads = [0.0] * len(self.values)
-        for k, seed in zip(self.outputs, seeds):
-            grads[k] += as_float(seed, "tape.backward: upstream")
-        local_grads = self.local_grads
-        for output, inputs, nary in self._backward_program:
-            up = grads[output]
-            local = local_grads[output]
-            if up == 0.0 and 0.0 * sum(local) == 0.0:
-                continue  # every downstream is 0 * finite = 0: adding it changes no float
-            if nary:
-                for i, g in zip(inputs, local):
-                    grads[i] += up * g
-            else:
-                grads[inputs] += up * local[0]
-        n_inputs = self.n_inputs
-        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + len(self.parameters)]):
+        rest = len(grads) - n_inputs - n_par
+        for local_grads in rows:
+            grads[:n_inputs] = [0.0] * n_inputs
+            grads[n_inputs + n_par :] = [0.0] * rest  # the parameters' slots keep summing, row after row
+            for k, seed in zip(self.outputs, seeds):
+                grads[k] += seed
+            for output, inputs, nary in self._backward_program:
+                up = grads[output]
+                local = local_grads[output]
+                if up == 0.0 and 0.0 * sum(local) == 0.0:
+                    continue  # every downstream is 0 * finite = 0: adding it changes no float
+                if nary:
+                    for i, g in zip(inputs, local):
+                        grads[i] += up * g
+                else:
+                    grads[inputs] += up * local[0]
+        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + n_par]):
             p.grad += g
         self.input_grads = grads[:n_inputs]
 

@@ -245,9 +245,7 @@ class CompiledLoss:
         if self.batched:
             tape.backward_batch(seeds)
         else:
-            for local_grads in self._rows:  # row by row, in order: the dynamic engine's sums, term by term
-                tape.local_grads = local_grads
-                tape.backward(seeds)
+            tape.backward_rows(self._rows, seeds)  # row by row, in order: the dynamic engine's sums, term by term
         if self.l2:
             for p in tape.parameters:  # d/dp l2 Σ p² along the graph's two edges of p * p, as the engine adds them
                 p.grad += self.l2 * p.data
@@ -291,12 +289,12 @@ class CompiledLoss:
             self.outputs = self._per_row(numbers[self._n_losses:])
         else:
             total, outputs, self._rows = 0.0, [], []
+            values, first, width = tape.values, tape.outputs[1], self._n_outputs
             for row, target in zip(X, encoded):
-                tape.local_grads = [()] * len(tape.values)  # each row keeps its own, for backward
-                numbers = tape.forward([*row, *target])
-                assert isinstance(numbers, list)
-                total += numbers[0]
-                outputs.append(numbers[1] if self._n_outputs == 1 else numbers[1:])
+                tape.local_grads = [()] * len(values)  # each row keeps its own, for backward
+                tape.replay([*(as_float(x, "CompiledLoss.forward: input") for x in row), *target])
+                total += values[tape.outputs[0]]
+                outputs.append(values[first] if width == 1 else [values[k] for k in tape.outputs[1:]])
                 self._rows.append(tape.local_grads)
             self.outputs = outputs
         self._batch_size = len(X)
