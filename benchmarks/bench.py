@@ -20,8 +20,9 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 import microgradnet as mg
 
@@ -95,7 +96,7 @@ def micrograd_trainer(init: Sequence[float]) -> Trainer:
         scores = list(map(model, inputs))
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(targets, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum((p * p for p in model.parameters()))
+        reg_loss = ALPHA * sum(p * p for p in model.parameters())
         return data_loss + reg_loss
 
     trainer = Trainer(params, loss, lambda v: v._prev)
@@ -317,7 +318,7 @@ def verdict(ok: bool) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return lines + [""]
+    return [*lines, ""]
 
 
 # --- the benchmarks ------------------------------------------------------------------------------
@@ -344,7 +345,8 @@ def bench_step(report: Report, trainers: dict[str, Trainer], init: Sequence[floa
         trainer.reset(init)
         first_loss[name], nodes[name] = graph_size(trainer, rows, targets)
     cases = {
-        name: Case(run=lambda t=t: t.step(rows, targets), reset=lambda t=t: t.reset(init)) for name, t in trainers.items()
+        name: Case(run=lambda t=t: t.step(rows, targets), reset=lambda t=t: t.reset(init))
+        for name, t in trainers.items()
     }
     on, off = measure(cases, reps, gc_on=True), measure(cases, reps, gc_on=False)
     steps, block_reps = (3, 1) if reps < 5 else (5, 3)
@@ -442,9 +444,11 @@ def bench_sum(report: Report, sizes: Sequence[int], reps: int) -> None:
             on, off = measure(cases, reps, gc_on=True), measure(cases, reps, gc_on=False)
             t_mg[n], t_micro[n] = on["mg"], on[BASELINE]
             r_on, r_off = on[BASELINE] / on["mg"], off[BASELINE] / off["mg"]
-            out.append([f"{n:,}", ms(on["mg"]), ms(on[BASELINE]), ratio(r_on), ms(off["mg"]), ms(off[BASELINE]), ratio(r_off)])
+            out.append([f"{n:,}", ms(on["mg"]), ms(on[BASELINE]), ratio(r_on), ms(off["mg"]), ms(off[BASELINE]),
+                        ratio(r_off)])
             if n == 10_000:
-                report.floors.append(("(3) sum of products N = 10^4, GC on ≥ 4×", "microgradnet", r_on >= 4, ratio(r_on)))
+                floor = "(3) sum of products N = 10^4, GC on ≥ 4×"
+                report.floors.append((floor, "microgradnet", r_on >= 4, ratio(r_on)))
                 report.facts["sum_10k"] = (r_on, r_off)
     finally:
         sys.setrecursionlimit(limit)
@@ -457,7 +461,8 @@ def bench_sum(report: Report, sizes: Sequence[int], reps: int) -> None:
         "microgradnet `microgradnet.sum([a_i*b_i ...])` (one n-ary node) vs micrograd `sum(a_i*b_i ...)` "
         f"(a chain of N additions; recursion limit raised to 2N + 1000); median of {reps}.",
         "",
-        *table(["N", "mg ms GC on", "micrograd ms GC on", "ratio GC on", "mg ms GC off", "micrograd ms GC off", "ratio GC off"], out),
+        *table(["N", "mg ms GC on", "micrograd ms GC on", "ratio GC on", "mg ms GC off", "micrograd ms GC off",
+                "ratio GC off"], out),
         f"Growth exponent (least-squares slope of log t vs log N, GC on): microgradnet **{exponent:.3f}**, "
         f"micrograd {exponent_micro:.3f}.",
         "",
@@ -499,10 +504,12 @@ def bench_memory(report: Report, trainers: dict[str, Trainer], init: Sequence[fl
     base_peak, base_kept = memory[BASELINE]
     out = []
     for name, (peak, kept) in memory.items():
-        out.append([name, f"{peak / 1024:,.0f}", ratio(peak / base_peak), f"{kept / 1024:,.0f}", ratio(kept / base_kept)])
+        out.append([name, f"{peak / 1024:,.0f}", ratio(peak / base_peak), f"{kept / 1024:,.0f}",
+                    ratio(kept / base_kept)])
         if name != BASELINE:
             report.floors.append(("(4) memory, peak ≤ 0.3×", name, peak / base_peak <= 0.3, ratio(peak / base_peak)))
-            report.floors.append(("(4) memory, retained ≤ 0.3×", name, kept / base_kept <= 0.3, ratio(kept / base_kept)))
+            kept_ratio = kept / base_kept
+            report.floors.append(("(4) memory, retained ≤ 0.3×", name, kept_ratio <= 0.3, ratio(kept_ratio)))
     report.add(
         "## (4) Memory of the moons-step graph (tracemalloc)",
         "",
@@ -643,7 +650,8 @@ def bench_demo(report: Report, init: Sequence[float], reps: int) -> None:
     out = [[name, f"{t:.3f}", ratio(seconds[BASELINE] / t), ratio(t / seconds[TORCH]) if TORCH in seconds else "-",
             final.get(name, "(100 × its back-to-back step in (1))")] for name, t in seconds.items()]
     batched = seconds[BASELINE] / seconds[BATCHED_DEMO]
-    report.floors.append(("(6) 100-epoch demo ≥ 700× micrograd (issue 17)", BATCHED_DEMO, batched >= 700, ratio(batched)))
+    floor = "(6) 100-epoch demo ≥ 700× micrograd (issue 17)"
+    report.floors.append((floor, BATCHED_DEMO, batched >= 700, ratio(batched)))
     if TORCH in seconds:
         versus = seconds[BATCHED_DEMO] / seconds[TORCH]
         report.floors.append(("(6) 100-epoch demo within 1.5× of PyTorch (issue 17)", BATCHED_DEMO, versus <= 1.5,
@@ -807,7 +815,8 @@ def run(quick: bool) -> Report:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the benchmarks (on a big thread stack for micrograd's recursion) and write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a fast smoke run: fewer repetitions and sizes, no file written")
+    parser.add_argument("--quick", action="store_true",
+                        help="a fast smoke run: fewer repetitions and sizes, no file written")
     args = parser.parse_args(argv)
     if "numpy" not in sys.modules:  # one BLAS thread, as PyTorch's set_num_threads(1): CPU time then counts work,
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # not spinning threads

@@ -52,7 +52,7 @@ def test_xor_is_the_lecture_table() -> None:
     assert make_xor() == ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
     X, y = make_xor(8, noise=0.05, seed=3)
     assert y == [0, 1, 1, 0, 0, 1, 1, 0]
-    assert all(abs(x[0] - round(x[0])) < 0.3 and int(round(x[0])) ^ int(round(x[1])) == label for x, label in zip(X, y))
+    assert all(abs(x[0] - round(x[0])) < 0.3 and round(x[0]) ^ round(x[1]) == label for x, label in zip(X, y))
 
 
 def test_spirals_stay_within_the_unit_disc_with_arms_evenly_spaced() -> None:

@@ -6,9 +6,10 @@ import gc
 import math
 import subprocess
 import sys
+from collections.abc import Sequence
 from fractions import Fraction
 from importlib.metadata import version
-from typing import Callable, Sequence
+from typing import Callable
 
 import pytest
 from hypothesis import assume, given

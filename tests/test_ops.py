@@ -8,7 +8,7 @@ import math
 import pickle
 import sys
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import pytest
 from hypothesis import assume, given
@@ -33,7 +33,7 @@ def close(got: float, want: float, abs_tol: float = 0.0) -> bool:
 
 
 def assert_matches_central_differences(
-    f: Callable[[Value], Value], x: float, analytic: float, singular_at_zero: bool = False, size: Optional[float] = None
+    f: Callable[[Value], Value], x: float, analytic: float, singular_at_zero: bool = False, size: float | None = None
 ) -> None:
     """``analytic`` equals central differences of ``f`` at ``x`` up to their own error.
 
@@ -80,7 +80,7 @@ class Unary:
     value: Callable[[float, float], float]
     derivative: Callable[[float, float], float]
     domain: st.SearchStrategy[float] = REALS
-    param: st.SearchStrategy[float] = st.just(0.0)
+    param: st.SearchStrategy[float] = st.just(0.0)  # noqa: RUF009 - a strategy, never mutated
     kinks: tuple[float, ...] = ()
     singular_at_zero: bool = False
     abs_tol: float = 0.0  # for derivatives of the form 1 - (value near 1)^2: a few ulps of 1
@@ -519,7 +519,7 @@ def test_dot_is_one_node_with_local_gradients_x_and_w(
     assert abs(out.data - math.fsum([*(w * x for w, x in pairs), data_of(start)])) <= 2 * len(out.inputs) * EPS * size
     for i, (w, x) in enumerate(pairs):
         def with_weight(v: Value) -> Value:
-            return microgradnet.dot(ws[:i] + [v] + ws[i + 1:], xs, start)
+            return microgradnet.dot([*ws[:i], v, *ws[i + 1:]], xs, start)
 
         size_i = size + 1e-5 * max(1.0, abs(w)) * abs(x)  # w moves by up to 2h in the differences
         assert_matches_central_differences(with_weight, w, x, size=size_i)

@@ -8,15 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.contour import ContourSet
 
-from microgradnet import MLP, no_grad  # noqa: E402
-from microgradnet.data import make_blobs, make_moons  # noqa: E402
-from microgradnet.train import History, fit, predict  # noqa: E402
-from microgradnet.plot import ACTIVATIONS, plot_activation, plot_decision_boundary, plot_history  # noqa: E402
+from microgradnet import MLP, no_grad
+from microgradnet.data import make_blobs, make_moons
+from microgradnet.plot import ACTIVATIONS, plot_activation, plot_decision_boundary, plot_history
+from microgradnet.train import History, fit, predict
 
 
 @pytest.fixture(autouse=True)

@@ -163,7 +163,7 @@ def test_an_empty_line_or_q_quits_cleanly() -> None:
 
 
 def test_end_of_input_quits_cleanly() -> None:
-    result, script = run(neuron(), ["-0.53"])  # then EOF, as when a piped file ends
+    result, _script = run(neuron(), ["-0.53"])  # then EOF, as when a piped file ends
     assert result.stopped and result.score == "1/1 correct (stopped after 1 of 12 questions)"
 
 

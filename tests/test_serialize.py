@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import microgradnet as mg
-from microgradnet import MLP, Dropout, Layer, Maxout, Neuron, Perceptron
-from microgradnet import files, serialize
+from microgradnet import MLP, Dropout, Layer, Maxout, Neuron, Perceptron, files, serialize
 from microgradnet.nn import Module
 
 

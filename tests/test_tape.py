@@ -290,7 +290,7 @@ def test_compiled_loss_reports_extra_losses_and_outputs():
 
     compiled = compile_loss(model, loss_fn)
     X, y = [[0.5, -1.0], [2.0, 0.25], [-1.0, 1.0]], [0.3, -0.7, 1.5]
-    loss, data = compiled.forward(X, y)
+    _loss, data = compiled.forward(X, y)
     with mg.no_grad():
         outputs = [[o.data for o in model(x)] for x in X]
         assert data == losses.mse([a + b for a, b in outputs], y).data

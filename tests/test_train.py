@@ -6,8 +6,8 @@ import math
 import pytest
 
 from microgradnet import MLP, Value
-from microgradnet.engine import is_grad_enabled
 from microgradnet.data import make_blobs, make_moons, make_sine, make_xor, train_test_split
+from microgradnet.engine import is_grad_enabled
 from microgradnet.losses import hinge, l2_penalty, mse
 from microgradnet.optim import SGD, Adam
 from microgradnet.train import ConvergenceError, History, evaluate, fit, gradient_descent, predict

@@ -141,7 +141,7 @@ def test_show_local_grads_labels_each_edge() -> None:
 def test_highlight_colours_only_the_given_values() -> None:
     f, (x0, *_) = neuron()
     hot = HIGHLIGHT_FILL
-    boxes, ops, _ = parse(draw_dot(f, highlight=[x0, f]))
+    boxes, _ops, _ = parse(draw_dot(f, highlight=[x0, f]))
     lit = {box_text(label).get("label", "root") for label in boxes.values() if hot in label}
     assert lit == {"x0", "root"}
     assert len(boxes) == 13

@@ -4,7 +4,9 @@ from __future__ import annotations
 from . import analysis
 from .analysis import count_edges, count_paths, diamond, enumerate_paths, path_counts, path_sum_grad
 from .data import make_blobs, make_circles, make_moons, make_sine, make_spirals, make_xor, train_test_split
-from .engine import Value, backward_walk, detect_anomaly, dot, enable_grad, max, no_grad, sum, topological_order, zero_grad
+from .engine import Value, backward_walk, detect_anomaly, dot, enable_grad, no_grad, topological_order, zero_grad
+from .engine import max as max  # the "as" marks a re-export: microgradnet.max, kept out of __all__ below
+from .engine import sum as sum
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
@@ -22,6 +24,8 @@ __version__ = "0.1.0"
 # microgradnet.sum and microgradnet.max are left out of __all__ so that a star import does not
 # shadow the built-ins sum() and max(); use them qualified.
 __all__ = [
+    "MLP",
+    "SGD",
     "Adam",
     "AnswersError",
     "CompiledLoss",
@@ -30,14 +34,12 @@ __all__ = [
     "GradcheckError",
     "History",
     "Layer",
-    "MLP",
     "Maxout",
     "Module",
     "Neuron",
     "Optimizer",
     "Perceptron",
     "PracticeResult",
-    "SGD",
     "Tape",
     "TapeError",
     "Value",

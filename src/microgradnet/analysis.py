@@ -8,7 +8,8 @@ dynamic programming, ``path_sum_grad`` really enumerates them (guarded by ``max_
 """
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from .engine import Value, as_float, as_int, topological_order
 
@@ -85,10 +86,10 @@ def _walk(root: Value, leaf: Value) -> Iterator[Path]:
     if root is leaf:
         yield Path((root,), (), 1.0)
         return
-    nodes, local_grads = [root], []
+    nodes, local_grads = [root], list[float]()
     stack = [iter(zip(root.inputs, root.local_grads))]
     while stack:
-        for inp, local in stack[-1]:
+        for inp, local in stack[-1]:  # noqa: B007 - local is read after the break
             if inp in reach:
                 break
         else:

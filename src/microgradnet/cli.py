@@ -1,4 +1,5 @@
-"""The ``microgradnet`` command line: every subcommand (``demo``, ``example``, ``graph``, ``train``, ``practice``, ``worksheet``).
+"""The ``microgradnet`` command line, every subcommand in one place: ``demo``, ``example``, ``graph``, ``train``,
+``practice`` and ``worksheet``.
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -8,11 +9,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn
 
 from . import __version__
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from .engine import Value
     from .examples import GraphExample, TrainingExample
+    from .trace import Step
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 EXIT_ERROR = 2
@@ -113,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``microgradnet`` command and its subcommands."""
     from .losses import LOSSES
     from .nn import MLP_ACTIVATIONS
+    from .ops import FUNCTIONS
 
     parser = _Parser(prog="microgradnet", description="Learn backpropagation, one node at a time.")
     parser.add_argument("--version", action="version", version=f"microgradnet {__version__}")
@@ -143,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser(
         "graph", help="trace and draw an expression typed on the command line",
-        description="Parse EXPR safely (numbers, names from --at, + - * / **, exp log sqrt tanh sigmoid relu "
-        "leaky_relu elu softplus abs) and print its forward values, backward steps and gradient. "
+        description=f"Parse EXPR safely (numbers, names from --at, + - * / **, {' '.join(FUNCTIONS)}) and print "
+        "its forward values, backward steps and gradient. "
         "An expression starting with '-' goes after '--': microgradnet graph --at x=1 -- '-x*x'.",
     )
     graph.add_argument("expr", metavar="EXPR", help="e.g. 'z*(x+y)' or '1/(1+exp(-(w0*x0+w1*x1+w2)))'")
@@ -267,7 +270,7 @@ def _demo(args: argparse.Namespace) -> None:
     written = Written()
     for name, picture in (("add-mul", False), ("neuron", True)):
         example = examples.EXAMPLES[name]
-        built = example.build()
+        built = _graph_example(name)
         print(_graph_text(name, example.title, example.row, built))
         written.graph(built.root, out / name)
         if picture:
@@ -375,7 +378,7 @@ def _train(args: argparse.Namespace) -> None:
           f"{f' + {args.l2:g}·L2' if args.l2 else ''}, {rate}, {args.epochs} epochs, {batches}")
     history = fit(model, X, targets, loss=loss.name, epochs=args.epochs, lr=args.lr, lr_schedule=schedule, l2=args.l2,
                   batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress,
-                  compile={None: False, "rows": True, "batch": "batch"}[args.compile])
+                  compile=False if args.compile is None else True if args.compile == "rows" else "batch")
     final_loss = evaluate(model, X, targets, loss=loss.name)["loss"]
     correct = sum(p == t for p, t in zip(predict(model, X), y))
     print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
@@ -401,8 +404,18 @@ def graph_from_args(args: argparse.Namespace) -> Value:
     if args.expr is None:
         if args.example not in graphs:
             raise CliError(f"unknown graph example {args.example!r}; choose from {', '.join(graphs)}")
-        return EXAMPLES[args.example].build().root
+        return _graph_example(args.example).root
     return parse_at(args.expr, args.at)[0]
+
+
+def _graph_example(name: str) -> GraphExample:
+    """The lecture example ``name`` built, when it is a graph rather than a training run."""
+    from .examples import EXAMPLES, GraphExample
+
+    built = EXAMPLES[name].build()
+    if not isinstance(built, GraphExample):
+        raise CliError(f"example {name!r} trains a network; it has no graph to trace")
+    return built
 
 
 def _practice(args: argparse.Namespace) -> int:
@@ -486,38 +499,25 @@ def _forward_text(root: Value, named: dict[str, Value]) -> str:
     lines = ["Forward pass"]
     if leaves:
         lines += _wrap([f"{v.label or 'leaf'} = {fmt(v.data)}" for v in leaves], "  ")
-    rows = []
-    for step in ops:
-        title, _, rest = str(step).partition(": ")
-        expression, _, value = rest.rpartition(" = ")
-        rows.append([title, expression, "=", value])
+    rows = [[cells.node, cells.expression, "=", cells.value] for cells in (step.cells() for step in ops)]
     if rows:
         lines += _table(rows, right={1, 3})
     return "\n".join(lines) + "\n"
 
 
-_BACKWARD_LINE = re.compile(
-    r"(?P<node>.+?): upstream (?P<up>\S+) × local (?P<local>.+?) = (?P<down>.+?) → (?P<to>.+)"
-)
-
-
-def _backward_text(steps: list) -> str:
+def _backward_text(steps: list[Step]) -> str:
     """The backward steps of op nodes as a table: node, upstream × local = downstream → inputs."""
     lines = ["Backward pass: upstream × local = downstream, from the output back"]
-    rows, raw = [["node", "upstream", "", "local", "", "downstream", "", "to"]], []
+    rows = [["node", "upstream", "", "local", "", "downstream", "", "to"]]
     for step in steps:
-        if not step.inputs:
-            continue
-        match = _BACKWARD_LINE.fullmatch(str(step))
-        if match is None:
-            raw.append(f"  {step}")
-        else:
-            rows.append([match["node"], match["up"], "×", match["local"], "=", match["down"], "→", match["to"]])
+        if step.inputs:
+            c = step.cells()
+            rows.append([c.node, c.upstream, "×", c.local, "=", c.downstream, "→", c.to])
     if len(rows) > 1:
         lines += _table(rows, right={1, 3, 5})
-    elif not raw:
+    else:
         lines.append("  nothing to propagate: the output is an input itself")
-    return "\n".join(lines + raw) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _gradient_text(root: Value, leaves: dict[str, Value], slide_rounding: bool = False) -> str:
@@ -613,8 +613,9 @@ class Written:
 
         boundary = stem.with_name(f"{stem.name}-boundary.png")
         self.plot(boundary, lambda ax: plot_decision_boundary(run.model, run.X, run.y, ax=ax))
-        if run.history is not None:
-            self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(run.history, ax=ax))
+        history = run.history
+        if history is not None:
+            self.plot(stem.with_name(f"{stem.name}-loss.png"), lambda ax: plot_history(history, ax=ax))
 
     def plot(self, path: Path, draw: Callable[[Axes], object]) -> None:
         """A matplotlib figure drawn by ``draw(ax)``, saved as a PNG at ``path`` (headless, 150 dpi)."""

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from numbers import Integral
-from typing import Any, Sequence
+from typing import Any
 
 from .engine import as_float, as_int
 
@@ -114,7 +115,7 @@ def make_blobs(
     """
     n = as_int(n, "make_blobs: n", 1)
     std = _scale("make_blobs: std", std)
-    if isinstance(centers, Integral):
+    if isinstance(centers, (int, Integral)):  # int first: mypy narrows on it
         k = as_int(centers, "make_blobs: centers", 1)
         points = [[2.0 * math.cos(2 * math.pi * j / k), 2.0 * math.sin(2 * math.pi * j / k)] for j in range(k)]
     else:

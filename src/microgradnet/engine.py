@@ -9,28 +9,30 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Integral, Real
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from . import ops
 from .ops import Op
 
 _grad_enabled = True
 _anomaly = False
+LEAF = Op.leaf()  # a leaf's op: no rule, label "", false in `if node.op:`
 
 
 class Value:
     """One number in a computation graph, with the gradient a backward pass leaves on it."""
 
     # _upstream: d root / d self within the backward pass under way (scratch for backward_walk)
-    __slots__ = ("data", "grad", "label", "op", "inputs", "local_grads", "_upstream")
+    __slots__ = ("_upstream", "data", "grad", "inputs", "label", "local_grads", "op")
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self.op = ""
+        self.op: Op = LEAF
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[float, ...] = ()
 
@@ -166,7 +168,7 @@ def _node(data: float, op: Op, inputs: tuple[Value, ...], local_grads: tuple[flo
     if _grad_enabled:
         out.op, out.inputs, out.local_grads = op, inputs, local_grads
     else:
-        out.op, out.inputs, out.local_grads = "", (), ()
+        out.op, out.inputs, out.local_grads = LEAF, (), ()
     if _anomaly:
         _check_finite(op, inputs, data, local_grads)
     return out
@@ -190,10 +192,10 @@ def _check_finite(op: Op, inputs: tuple[Value, ...], data: float, local_grads: t
         return
     args = ", ".join(repr(v.data) for v in inputs)
     what = f"result {data!r}" if not math.isfinite(data) else f"local gradients {local_grads!r}"
-    raise FloatingPointError(f"detect_anomaly: op {op!r} on inputs ({args}) produced {what}")
+    raise FloatingPointError(f"detect_anomaly: op {op.name!r} on inputs ({args}) produced {what}")
 
 
-def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:  # noqa: A001
+def sum(values: Iterable[Value | float], start: Value | float = 0.0) -> Value:
     """``start + values[0] + values[1] + ...`` as one n-ary node (local gradient 1 per addend).
 
     Plain numbers among the addends are folded into the op's constant, so only Values are inputs.
@@ -233,7 +235,7 @@ def dot(weights: Sequence[Value | float], inputs: Sequence[Value | float], start
     return _node(data, op, inputs_, local_grads)
 
 
-def max(values: Iterable[Value | float]) -> Value:  # noqa: A001
+def max(values: Iterable[Value | float]) -> Value:
     """The largest of ``values`` as one node; its gradient goes to the (first) largest input."""
     inputs = tuple(as_value(v, "max") for v in values)
     if not inputs:

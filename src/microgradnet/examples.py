@@ -8,7 +8,7 @@ node whose ``.grad`` autodiff fills in, so the two can be compared number for nu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, NamedTuple, Union
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from . import engine
 from .data import make_blobs, make_moons, make_xor
@@ -261,7 +261,7 @@ def xor(epochs: int = 200, progress: bool = True) -> TrainingExample:
     model = MLP(2, [4, 1], activation="relu", seed=1)
     history = fit(model, X, y, loss="hinge", epochs=epochs, lr=0.1, progress=progress)
     with engine.no_grad():
-        scores = [model(x).data for x in X]
+        scores = [out.data for out in map(model, X) if isinstance(out, Value)]  # one output each
     correct = sum(p == label for p, label in zip(predict(model, X), y))
     corners = ", ".join(f"({x[0]:g}, {x[1]:g})" for x in X)
     summary = [
@@ -336,7 +336,7 @@ class Example(NamedTuple):
 
     title: str
     row: int
-    build: Callable[[], Union[GraphExample, TrainingExample]]
+    build: Callable[[], GraphExample | TrainingExample]
 
     @property
     def trains(self) -> bool:

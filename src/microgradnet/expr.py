@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Mapping, Union
+import operator
+from collections.abc import Mapping
+from typing import Any, Callable, Union
 
 from .engine import Value, no_grad
+from .ops import FUNCTIONS
 
 Number = Union[int, float]
-
-# function name -> names of its optional numeric parameters (after the Value it applies to)
-FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "exp": (),
-    "log": (),
-    "sqrt": (),
-    "tanh": (),
-    "sigmoid": (),
-    "relu": (),
-    "leaky_relu": ("slope",),
-    "elu": ("alpha",),
-    "softplus": (),
-    "abs": (),
-}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {
@@ -197,10 +186,10 @@ class _Builder:
             raise ExpressionError(
                 f"call of {what!r} is not allowed at {_column(node)}; functions: {', '.join(FUNCTIONS)}"
             )
-        params = FUNCTIONS[name]
+        params = FUNCTIONS[name].parameters
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in node.keywords):
             raise ExpressionError(f"{name}: * and ** arguments are not allowed at {_column(node)}")
-        given = {k.arg: k.value for k in node.keywords}
+        given = {k.arg: k.value for k in node.keywords if k.arg is not None}
         unknown = set(given) - set(params)
         if unknown:
             raise ExpressionError(f"{name}: unknown argument {sorted(unknown)[0]!r} at {_column(node)}")
@@ -221,16 +210,14 @@ class _Builder:
             raise ExpressionError(f"{name} at {_column(node)}: {err}") from None
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], Value]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "**": operator.pow,
+}
+
+
 def _apply(symbol: str, left: Value | float, right: Value | float) -> Value:
-    if symbol == "+":
-        return left + right
-    if symbol == "-":
-        return left - right
-    if symbol == "*":
-        return left * right
-    if symbol == "/":
-        return left / right
-    return left**right
+    """``left symbol right`` with at least one Value among them: the engine's own operator."""
+    return _OPERATORS[symbol](left, right)
 
 
 def _describe(node: ast.AST) -> str:

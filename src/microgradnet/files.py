@@ -46,7 +46,9 @@ def check_output(path: PathLike, where: str = "output") -> Path:
         if stat.S_ISDIR(info.st_mode):
             raise OutputError(f"{where}: {text!r} is a directory, expected a file name")
         if not stat.S_ISREG(info.st_mode):
-            raise OutputError(f"{where}: {text!r} is not a regular file (a device, FIFO or socket); refusing to replace it")
+            raise OutputError(
+                f"{where}: {text!r} is not a regular file (a device, FIFO or socket); refusing to replace it"
+            )
     parent = target.parent
     if not parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, f"{where}: directory {str(parent)!r} of {text!r} does not exist")

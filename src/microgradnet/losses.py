@@ -5,9 +5,10 @@ one prediction per sample (a ``Value`` or a number), or a single prediction for 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable
 
 from .engine import Value, as_float, as_value
 from .engine import dot as value_dot
@@ -96,7 +97,7 @@ def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: 
     zs = [as_value(z, f"{name}: logit of sample {i}") for z in logits]
     if not zs:
         raise ValueError(f"{name}: sample {i} has no logits, expected at least one")
-    if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= target < len(zs):
+    if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= int(target) < len(zs):
         raise ValueError(f"{name}: target of sample {i} must be an int class index in 0..{len(zs) - 1}, got {target!r}")
     # log-sum-exp shifted by the max m: exp never overflows, and logsumexp(z) = m + log Σ exp(z_j - m)
     # for any m, so m's own gradient cancels (1 - Σ softmax = 0). m is a max node, not a number read
@@ -104,11 +105,11 @@ def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: 
     return cross_entropy_term(zs, target)
 
 
-def cross_entropy_term(zs: Sequence[Value], target: int | Sequence[Value]) -> Value:
+def cross_entropy_term(zs: Sequence[Value], target: Integral | Sequence[Value]) -> Value:
     """One sample's logsumexp(z) - z[target]; the target a class index, or its one-hot Values (a tape's inputs),
     which pick z[target] as Σ onehot_k z_k: the same number."""
     m = value_max(zs)
-    picked = zs[target] if isinstance(target, Integral) else value_dot(list(target), list(zs))
+    picked = zs[int(target)] if isinstance(target, Integral) else value_dot(list(target), list(zs))
     return value_sum([(z - m).exp() for z in zs]).log() + m - picked
 
 
@@ -119,18 +120,18 @@ def cross_entropy(
 
     ``logits`` is one list of class scores per sample, or one list for a single sample.
     """
-    logits = list(logits)
-    if logits and isinstance(logits[0], (Value, Real)):
-        logits = [logits]
-    targets = list(targets) if isinstance(targets, Iterable) else [targets]
-    if len(logits) != len(targets):
+    rows: list[Any] = list(logits)
+    if rows and isinstance(rows[0], (Value, Real)):
+        rows = [rows]
+    labels = list(targets) if isinstance(targets, Iterable) else [targets]
+    if len(rows) != len(labels):
         raise ValueError(
             f"cross_entropy: expected as many targets as samples, "
-            f"got {len(logits)} logit lists and {len(targets)} targets"
+            f"got {len(rows)} logit lists and {len(labels)} targets"
         )
-    if not logits:
+    if not rows:
         raise ValueError("cross_entropy: expected at least one sample, got none")
-    return _mean([_log_softmax_at("cross_entropy", i, z, t) for i, (z, t) in enumerate(zip(logits, targets))])
+    return _mean([_log_softmax_at("cross_entropy", i, z, t) for i, (z, t) in enumerate(zip(rows, labels))])
 
 
 def l2_penalty(params: Iterable[Value]) -> Value:
@@ -187,7 +188,7 @@ class Loss:
         one = isinstance(output, Value)
         if self.per_class and one:
             raise ValueError(f"{where}: loss {self.name!r} needs a model with one output per class, got one output")
-        if not self.per_class and not one:
+        if not self.per_class and not isinstance(output, Value):
             raise ValueError(f"{where}: loss {self.name!r} needs a model with one output, got {len(output)} outputs")
 
 

@@ -9,28 +9,23 @@ import copy
 import html
 import math
 import random
+from collections.abc import Iterator, Sequence
 from numbers import Real
-from typing import Any, Callable, ClassVar, Iterator, Sequence, Union
+from typing import Any, Callable, ClassVar, Union
 
 from . import serialize
 from .engine import Value, as_float, as_int, dot, no_grad
 from .engine import max as max_value
+from .ops import FUNCTIONS
 from .serialize import PathLike
 
 Seed = Union[int, random.Random, None]
 Inputs = Sequence[Union[Value, float]]
 
-# activation name -> Value -> Value ("linear" adds no node; "prelu" needs the neuron's slope)
+# activation name -> Value -> Value ("linear" adds no node; "prelu" needs the neuron's slope), from ops.FUNCTIONS
 ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value] | None] = {
     "linear": None,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "abs": Value.abs,
-    "hard_tanh": Value.hard_tanh,
+    **{name: getattr(Value, name) for name, function in FUNCTIONS.items() if function.activation},
 }
 ACTIVATIONS = (*ACTIVATION_FUNCTIONS, "prelu")
 MLP_ACTIVATIONS = (*ACTIVATIONS, "maxout")
@@ -195,7 +190,9 @@ class Module:
             raise ValueError(f"{source}: the file holds a {kind}, not a {cls.__name__}")
         config = {k: v for k, v in architecture.items() if k != "type"}
         if set(config) != set(model_class.CONFIG):
-            raise ValueError(f"{source}: a {kind} architecture has fields {list(model_class.CONFIG)}, got {list(config)}")
+            raise ValueError(
+                f"{source}: a {kind} architecture has fields {list(model_class.CONFIG)}, got {list(config)}"
+            )
         try:
             model = model_class(**config, seed=state["seed"])
         except (TypeError, ValueError) as e:
@@ -392,7 +389,8 @@ class MLP(Module):
         uses_maxout = "maxout" in (activation, output_activation)
         if pieces is not None and not uses_maxout:
             raise ValueError("MLP: pieces applies only to maxout layers (activation='maxout')")
-        self.pieces = (2 if pieces is None else as_int(pieces, "MLP: pieces", 1)) if uses_maxout else None
+        n_pieces = 2 if pieces is None else as_int(pieces, "MLP: pieces", 1)
+        self.pieces = n_pieces if uses_maxout else None
         rng = _rng(seed, "MLP")
         sizes = [nin, *self.nouts]
         self.layers: list[Module] = []
@@ -400,7 +398,7 @@ class MLP(Module):
             last = i == len(self.nouts) - 1
             name = output_activation if last else activation
             if name == "maxout":
-                self.layers.append(Maxout(n_in, n_out, self.pieces, rng))
+                self.layers.append(Maxout(n_in, n_out, n_pieces, rng))
             else:
                 self.layers.append(Layer(n_in, n_out, name, rng))
             if not last and self.dropout:
@@ -424,7 +422,7 @@ class MLP(Module):
                 parts.append(f"dropout {layer.p:g}")
             elif isinstance(layer, Maxout):
                 parts.append(f"{layer.nout} maxout({layer.pieces})")
-            else:
+            elif isinstance(layer, Layer):
                 parts.append(f"{layer.nout} {layer.activation}")
         return f"MLP({self.nin} -> [{', '.join(parts)}], {len(self.parameters())} parameters)"
 
@@ -445,6 +443,10 @@ class Perceptron(Module):
         self.w = [Value(0.0, f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self.rng = _rng(seed, "Perceptron")
+
+    def __call__(self, x: Inputs) -> Value:
+        """z = b + w.x for inputs ``x``."""
+        return dot(self.w, _as_inputs(x, self.nin, "Perceptron"), self.b)
 
     def _forward(self, inputs: list[Value]) -> list[Value]:
         return [dot(self.w, inputs, self.b)]
@@ -484,7 +486,9 @@ class Perceptron(Module):
         z = self(x)
         return max_value([z * -_check_target(t, "Perceptron.loss"), 0.0])
 
-    def fit(self, X: Sequence[Inputs], t: Sequence[float], epochs: int = 100, lr: float = 1.0, shuffle: bool = False) -> list[int]:
+    def fit(
+        self, X: Sequence[Inputs], t: Sequence[float], epochs: int = 100, lr: float = 1.0, shuffle: bool = False
+    ) -> list[int]:
         """Sweep the data with Rosenblatt's rule until an epoch makes no mistake (or ``epochs`` run out).
 
         Returns the number of updates in each epoch; a final 0 means every sample is classified correctly.

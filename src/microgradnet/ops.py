@@ -3,14 +3,17 @@
 A rule takes the input numbers and returns ``(value, local_grads)`` where
 ``local_grads[i]`` is d value / d input i at those numbers. The engine, the trace,
 the drawings and the tape all read these rules; no other module knows any calculus.
-Each op also carries its rule as text (``formula``), which practice mode shows as a hint.
-Domain errors are raised here, naming the op and the offending value.
+Each op is an ``Op`` record: its label, its rule, the derivative per input as the slides write it
+(practice mode shows it as a hint) and how it reads applied to its inputs (the forward trace and
+the tape listing show that). Domain errors are raised here, naming the op and the offending value.
 """
 from __future__ import annotations
 
 import math
 import operator
-from functools import lru_cache, partial
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache, partial
 from typing import Any, Callable
 
 INF = math.inf
@@ -19,37 +22,135 @@ NAN = math.nan
 Rule = Callable[..., "tuple[float, tuple[float, ...]]"]
 
 
-class Op(str):
-    """An op's display name (``"*"``, ``"exp"``, ``"+1"``) that also carries its rule and the rule as text.
+@dataclass(frozen=True)
+class Derivative:
+    """d op / d one input as the slides write it: the input's variable, the rule, and the variables the rule reads.
 
-    ``formula`` is the local derivative for each input, as the slides write it, "; " between
-    inputs: ``"d/dx [x * y] = y; d/dy [x * y] = x"``. An op taking any number of inputs writes
-    the clauses for input (or pair) ``{i}`` of ``{n}`` once; ``formulas(n)`` repeats them.
+    In an op taking any number of inputs, ``{i}`` counts the inputs (or pairs) from 1, ``{n}`` is their
+    number and ``{xs}`` lists them; ``uses_all`` says the rule reads every input.
     """
 
-    rule: Rule
-    formula: str
+    variable: str
+    text: str
+    uses: tuple[str, ...] = ()
+    uses_all: bool = False
 
-    def __new__(cls, name: str, rule: Rule, formula: str) -> Op:
-        op = super().__new__(cls, name)
-        op.rule = rule
-        op.formula = formula
-        return op
+    def nth(self, i: int, n: int) -> Derivative:
+        """This clause for input (or pair) ``i`` of ``n``: ``{i}``, ``{n}`` and ``{xs}`` filled in."""
+        xs = ", ".join(f"x{k}" for k in range(1, n + 1))
 
-    def __reduce__(self) -> tuple[type[Op], tuple[str, Rule, str]]:
-        # str's own reduce would rebuild the op from its name alone: copy and pickle of a graph failed
-        return (Op, (str(self), self.rule, self.formula))
+        def fill(text: str) -> str:
+            return text.format(i=i, n=n, xs=xs)
+
+        return Derivative(fill(self.variable), fill(self.text), tuple(map(fill, self.uses)), self.uses_all)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """How an op of any number of inputs reads: after ``lead`` fixed inputs, each group of inputs reads as
+    ``term`` (``"{0} * {1}"`` for a dot's pair), the groups joined by ``sep``; ``{each}`` in the expression."""
+
+    lead: int
+    term: str
+    sep: str
+
+
+def _no_rule(*inputs: float) -> tuple[float, tuple[float, ...]]:
+    raise TypeError("a leaf has no rule: it is not computed from inputs")
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One op as a record: its label (``str(op)``: "*", "exp", "+1"), its rule, the derivative per input,
+    how it reads in an expression, and the plain-number constant bound into its rule (or None).
+
+    ``function`` is the rule as written in this module, taking the constant first when there is one;
+    ``rule`` is it with the constant bound, called on the input numbers: ``value, local_grads = op.rule(*xs)``.
+    ``expression`` reads with inputs ``{0}``, ``{1}``, ... and any constant written in (``"{0} + 1"``);
+    ``infix`` ops show a negative operand in parentheses, as the slides write (-1)·(0.2).
+    Two ops are equal when every field is (``ops.SUM != ops.ADD``, though both are drawn "+"); an op
+    also equals its label, ``x.op == "+1"``, and sorts by it.
+    """
+
+    name: str
+    function: Rule
+    derivatives: tuple[Derivative, ...]
+    expression: str
+    constant: float | None = None
+    infix: bool = False
+    repeat: Repeat | None = None
+    rule: Rule = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        rule = self.function if self.constant is None else partial(self.function, self.constant)
+        object.__setattr__(self, "rule", rule)
+
+    @classmethod
+    def leaf(cls) -> Op:
+        """The op of a leaf Value: no rule, no inputs, label ""; false in a condition (``if node.op:``)."""
+        return cls("", _no_rule, (), "")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+    def __bool__(self) -> bool:
+        return bool(self.derivatives)
+
+    def _key(self) -> tuple[object, ...]:
+        # repr tells -0.0 from 0.0 (x * -0.0 gives -0.0) and matches NaN with NaN
+        return (self.name, self.function, self.derivatives, self.expression, repr(self.constant), self.infix,
+                self.repeat)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Op):
+            return self is other or self._key() == other._key()
+        if isinstance(other, str):
+            return self.name == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # equal ops (and an op and its label) have equal names
+
+    def __lt__(self, other: Op | str) -> bool:
+        return self.name < str(other)
+
+    def derivatives_for(self, n: int) -> tuple[Derivative, ...]:
+        """The derivative of each of ``n`` inputs: the fixed ones, then the repeated clauses for i = 1, 2, ..."""
+        if self.repeat is None:
+            return self.derivatives
+        lead, each = self.derivatives[: self.repeat.lead], self.derivatives[self.repeat.lead :]
+        rounds = range(1, (n - len(lead)) // len(each) + 1)
+        return (*lead, *(d.nth(i, n) for i in rounds for d in each))
 
     def formulas(self, n: int) -> tuple[str, ...]:
-        """The rule for each of ``n`` inputs: the fixed clauses, then the ``{i}`` clauses for i = 1, 2, ..."""
-        clauses = self.formula.split("; ")
-        fixed = [c for c in clauses if "{i}" not in c]
-        repeated = [c for c in clauses if "{i}" in c]
-        if not repeated:
-            return tuple(clauses)
-        xs = ", ".join(f"x{k}" for k in range(1, n + 1))
-        rounds = range(1, (n - len(fixed)) // len(repeated) + 1)
-        return (*fixed, *(c.format(i=i, n=n, xs=xs) for i in rounds for c in repeated))
+        """The rule's text for each of ``n`` inputs, e.g. ``("d/dx [x * y] = y", "d/dy [x * y] = x")``."""
+        return tuple(d.text for d in self.derivatives_for(n))
+
+    @property
+    def formula(self) -> str:
+        """Every input's rule in one line, "; " between them (an n-ary op's clauses as written once)."""
+        return "; ".join(d.text for d in self.derivatives)
+
+    def reads(self, args: Sequence[str]) -> str:
+        """How the op reads applied to ``args`` (its inputs as text): "2.00 * (-1.00)", "exp(-1.00)", "%2 + 1"."""
+        texts = [_operand(a) for a in args] if self.infix else list(args)
+        if self.repeat is None:
+            return self.expression.format(*texts)
+        lead, rest = texts[: self.repeat.lead], texts[self.repeat.lead :]
+        size = len(self.derivatives) - self.repeat.lead
+        groups = [self.repeat.term.format(*rest[k : k + size]) for k in range(0, len(rest), size)]
+        return self.expression.format(*lead, each=self.repeat.sep.join(groups))
+
+
+def _operand(text: str) -> str:
+    """A number as an operand of an infix op: negatives in parentheses, as the slides write (-1)·(0.2)."""
+    return f"({text})" if text.startswith("-") else text
 
 
 def _num(c: float) -> str:
@@ -376,7 +477,7 @@ def rpow_const_batched(c: float, x: Batch) -> BatchResult:
 
 # --- n-ary ops ---------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _ones(n: int) -> tuple[float, ...]:
     return (1.0,) * n
 
@@ -445,58 +546,134 @@ def maximum_batched(*xs: Batch) -> BatchResult:
     return np.take_along_axis(stacked, first[None], axis=0)[0], tuple((first == j) * 1.0 for j in range(len(xs)))
 
 
-# --- the op names the engine uses ----------------------------------------------------
+# --- the ops the engine uses ----------------------------------------------------------
 
-ADD = Op("+", add, "d/dx [x + y] = 1; d/dy [x + y] = 1")
-SUB = Op("-", sub, "d/dx [x - y] = 1; d/dy [x - y] = -1")
-MUL = Op("*", mul, "d/dx [x * y] = y; d/dy [x * y] = x")
-DIV = Op("/", div, "d/dx [x / y] = 1/y; d/dy [x / y] = -x/y^2")
-POW = Op("**", power, "d/dx [x ** y] = y x^(y-1); d/dy [x ** y] = x^y log(x)")
-PRELU = Op("prelu", prelu, "d/dx prelu(x, a) = 1 if x > 0, else a; d/da prelu(x, a) = 0 if x > 0, else x")
-EXP = Op("exp", exp, "d/dx exp(x) = exp(x)")
-LOG = Op("log", log, "d/dx log(x) = 1/x")
-SQRT = Op("sqrt", sqrt, "d/dx sqrt(x) = 1 / (2 sqrt(x))")
-TANH = Op("tanh", tanh, "d/dx tanh(x) = 1 - tanh(x)^2")
-SIGMOID = Op("sigmoid", sigmoid, "d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))")
-SOFTPLUS = Op("softplus", softplus, "d/dx softplus(x) = sigmoid(x)")
-RELU = Op("relu", relu, "d/dx relu(x) = 1 if x > 0, else 0")
-ABS = Op("abs", absolute, "d/dx |x| = 1 if x > 0, -1 if x < 0, 0 at 0")
-HARD_TANH = Op("hard_tanh", hard_tanh, "d/dx hard_tanh(x) = 1 if -1 < x < 1, else 0")
-_SUM_FORMULA = "d/dx{i} [x1 + ... + x{n}] = 1"
-_DOT_FORMULA = "d/dw{i} [Σ wj xj] = x{i}; d/dx{i} [Σ wj xj] = w{i}"
-SUM = Op("+", partial(sum_, 0.0), _SUM_FORMULA)
-MAX = Op("max", maximum, "d/dx{i} max(...) = 1 if x{i} is the first largest of {xs}, else 0")
-DOT = Op("dot", partial(dot, 0.0), _DOT_FORMULA)
-BIASED_DOT = Op("dot", biased_dot, f"d/db [b + Σ wj xj] = 1; {_DOT_FORMULA}")
+D = Derivative
+
+
+def _infix(name: str, rule: Rule, dx: str, dy: str, dx_uses: tuple[str, ...], dy_uses: tuple[str, ...]) -> Op:
+    """A binary op written between its inputs x and y: "x * y"."""
+    return Op(name, rule, (D("x", dx, dx_uses), D("y", dy, dy_uses)), f"{{0}} {name} {{1}}", infix=True)
+
+
+def _call(name: str, rule: Rule, derivative: str, uses: tuple[str, ...] = ("x",)) -> Op:
+    """A function of one input x, read as a call: "exp(x)"."""
+    return Op(name, rule, (D("x", derivative, uses),), f"{name}({{0}})")
+
+
+ADD = _infix("+", add, "d/dx [x + y] = 1", "d/dy [x + y] = 1", (), ())
+SUB = _infix("-", sub, "d/dx [x - y] = 1", "d/dy [x - y] = -1", (), ())
+MUL = _infix("*", mul, "d/dx [x * y] = y", "d/dy [x * y] = x", ("y",), ("x",))
+DIV = _infix("/", div, "d/dx [x / y] = 1/y", "d/dy [x / y] = -x/y^2", ("y",), ("x", "y"))
+POW = _infix("**", power, "d/dx [x ** y] = y x^(y-1)", "d/dy [x ** y] = x^y log(x)", ("x", "y"), ("x", "y"))
+PRELU = Op("prelu", prelu, (D("x", "d/dx prelu(x, a) = 1 if x > 0, else a", ("x", "a")),
+                            D("a", "d/da prelu(x, a) = 0 if x > 0, else x", ("x",))), "prelu({0}, {1})")
+EXP = _call("exp", exp, "d/dx exp(x) = exp(x)")
+LOG = _call("log", log, "d/dx log(x) = 1/x")
+SQRT = _call("sqrt", sqrt, "d/dx sqrt(x) = 1 / (2 sqrt(x))")
+TANH = _call("tanh", tanh, "d/dx tanh(x) = 1 - tanh(x)^2")
+SIGMOID = _call("sigmoid", sigmoid, "d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))")
+SOFTPLUS = _call("softplus", softplus, "d/dx softplus(x) = sigmoid(x)")
+RELU = _call("relu", relu, "d/dx relu(x) = 1 if x > 0, else 0")
+ABS = _call("abs", absolute, "d/dx |x| = 1 if x > 0, -1 if x < 0, 0 at 0")
+HARD_TANH = _call("hard_tanh", hard_tanh, "d/dx hard_tanh(x) = 1 if -1 < x < 1, else 0")
+_SUM_RULE = (D("x{i}", "d/dx{i} [x1 + ... + x{n}] = 1"),)
+_DOT_RULE = (D("w{i}", "d/dw{i} [Σ wj xj] = x{i}", ("x{i}",)), D("x{i}", "d/dx{i} [Σ wj xj] = w{i}", ("w{i}",)))
+SUM = Op("+", sum_, _SUM_RULE, "{each}", 0.0, infix=True, repeat=Repeat(0, "{0}", " + "))
+_MAX_RULE = D("x{i}", "d/dx{i} max(...) = 1 if x{i} is the first largest of {xs}, else 0", uses_all=True)
+MAX = Op("max", maximum, (_MAX_RULE,), "max({each})", repeat=Repeat(0, "{0}", ", "))
+DOT = Op("dot", dot, _DOT_RULE, "{each}", 0.0, infix=True, repeat=Repeat(0, "{0} * {1}", " + "))
+BIASED_DOT = Op("dot", biased_dot, (D("b", "d/db [b + Σ wj xj] = 1"), *_DOT_RULE), "{each} + {0}", infix=True,
+                repeat=Repeat(1, "{0} * {1}", " + "))
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function of one Value, called as ``x.name(...)`` or ``name(x, ...)`` in an expression.
+
+    ``parameters`` are its optional plain-number arguments after the Value; ``activation`` says that
+    ``nn`` offers it as a neuron's activation.
+    """
+
+    name: str
+    parameters: tuple[str, ...] = ()
+    activation: bool = False
+
+
+# The one list of functions: what expr accepts, what `microgradnet graph --help` and the README list,
+# and (with activation=True) the activation names of nn. Each is a method of Value of the same name.
+FUNCTIONS: dict[str, Function] = {f.name: f for f in (
+    Function("exp"),
+    Function("log"),
+    Function("sqrt"),
+    Function("relu", activation=True),
+    Function("leaky_relu", ("slope",), activation=True),
+    Function("sigmoid", activation=True),
+    Function("tanh", activation=True),
+    Function("elu", ("alpha",), activation=True),
+    Function("softplus", activation=True),
+    Function("abs", activation=True),
+    Function("hard_tanh", activation=True),
+)}
+
+
+def _with_const(kind: str, c: float) -> Op:
+    """A new op of ``kind`` with the plain number ``c`` bound into its rule: label, rule, derivative, reading."""
+    if kind == "r**" and c <= 0:
+        raise ValueError(f"{_num(c)}**x: a number raised to a Value needs a base > 0, got {c!r}")
+    n, minus_n, k = _num(c), _num(-c), _operand(_num(c))
+
+    def unary(name: str, rule: Rule, derivative: str, expression: str, uses: tuple[str, ...] = ()) -> Op:
+        return Op(name, rule, (D("x", derivative, uses),), expression, c, infix=True)
+
+    if kind == "+":
+        if c >= 0:
+            return unary(f"+{n}", add_const, f"d/dx [x + {n}] = 1", f"{{0}} + {n}")
+        return unary(n, add_const, f"d/dx [x - {minus_n}] = 1", f"{{0}} - {minus_n}")
+    if kind == "*":
+        return unary(f"*{n}", mul_const, f"d/dx [{'-x' if c == -1 else n + ' x'}] = {n}", f"{{0}} * {k}")
+    if kind == "r-":
+        return unary(f"{n}-x", rsub_const, f"d/dx [{n} - x] = -1", f"{k} - {{0}}")
+    if kind == "/":
+        return unary(f"/{n}", div_const, f"d/dx [x / {n}] = 1/{n}", f"{{0}} / {k}")
+    if kind == "r/":
+        return unary(f"{n}/x", rdiv_const, f"d/dx [{n}/x] = {minus_n}/x^2", f"{k} / {{0}}", ("x",))
+    if kind == "**":
+        return unary(f"**{n}", pow_const, f"d/dx x^{n} = {n} x^{_num(c - 1)}", f"{{0}} ** {k}", ("x",))
+    if kind == "r**":
+        return unary(f"{n}**x", rpow_const, f"d/dx {n}^x = {n}^x log({n})", f"{k} ** {{0}}", ("x",))
+    if kind == "leaky_relu":
+        name = "leaky_relu" if c == 0.01 else f"leaky_relu({n})"
+        rule = D("x", f"d/dx leaky_relu(x) = 1 if x > 0, else {n}", ("x",))
+        return Op(name, leaky_relu, (rule,), f"{name}({{0}})", c)
+    if kind == "elu":
+        name = "elu" if c == 1.0 else f"elu({n})"
+        rule = D("x", f"d/dx elu(x) = 1 if x > 0, else {n} exp(x)", ("x",))
+        return Op(name, elu, (rule,), f"{name}({{0}})", c)
+    if kind == "sum":
+        return Op(f"+ (start {n})", sum_, _SUM_RULE, f"{{each}} + {k}", c, infix=True, repeat=Repeat(0, "{0}", " + "))
+    if kind == "dot":
+        return Op(f"dot (start {n})", dot, _DOT_RULE, f"{{each}} + {k}", c, infix=True,
+                  repeat=Repeat(0, "{0} * {1}", " + "))
+    raise ValueError(f"with_const: unknown kind {kind!r}")
+
+
+_CONST_OPS: dict[tuple[str, object], Op] = {}
+_MAX_CONST_OPS = 4096
 
 
 def with_const(kind: str, c: float) -> Op:
-    """The cached op of ``kind`` with the plain number ``c`` bound into its rule (``x + 1`` -> "+1")."""
-    # -0.0 == 0.0, so both zeros would share one cache entry, yet 2 * -0.0 is -0.0: key the zeros by sign
-    return _const_op(kind, c, c == 0.0 and math.copysign(1.0, c) < 0.0)
+    """The op of ``kind`` with the plain number ``c`` bound into its rule (``x + 1`` -> "+1"), built once per constant.
 
-
-@lru_cache(maxsize=4096)
-def _const_op(kind: str, c: float, negative_zero: bool) -> Op:
-    """``with_const``'s cache; ``negative_zero`` only tells the two zeros apart in its key."""
-    if kind == "r**" and c <= 0:
-        raise ValueError(f"{_num(c)}**x: a number raised to a Value needs a base > 0, got {c!r}")
-    n = _num(c)
-    name, rule, formula = {
-        "+": (f"+{n}" if c >= 0 else n, add_const, f"d/dx [x + {n}] = 1" if c >= 0 else f"d/dx [x - {_num(-c)}] = 1"),
-        "*": (f"*{n}", mul_const, f"d/dx [{'-x' if c == -1 else n + ' x'}] = {n}"),
-        "r-": (f"{n}-x", rsub_const, f"d/dx [{n} - x] = -1"),
-        "/": (f"/{n}", div_const, f"d/dx [x / {n}] = 1/{n}"),
-        "r/": (f"{n}/x", rdiv_const, f"d/dx [{n}/x] = {_num(-c)}/x^2"),
-        "**": (f"**{n}", pow_const, f"d/dx x^{n} = {n} x^{_num(c - 1)}"),
-        "r**": (f"{n}**x", rpow_const, f"d/dx {n}^x = {n}^x log({n})"),
-        "leaky_relu": ("leaky_relu" if c == 0.01 else f"leaky_relu({n})", leaky_relu,
-                       f"d/dx leaky_relu(x) = 1 if x > 0, else {n}"),
-        "elu": ("elu" if c == 1.0 else f"elu({n})", elu, f"d/dx elu(x) = 1 if x > 0, else {n} exp(x)"),
-        "sum": (f"+ (start {n})", sum_, _SUM_FORMULA),
-        "dot": (f"dot (start {n})", dot, _DOT_FORMULA),
-    }[kind]
-    return Op(name, partial(rule, c), formula)
+    Cached in a plain dict keyed by (kind, c); the zeros are keyed by their text, as -0.0 == 0.0 yet 2 * -0.0 is -0.0.
+    """
+    key = (kind, c) if c else (kind, repr(c))
+    op = _CONST_OPS.get(key)
+    if op is None:
+        if len(_CONST_OPS) >= _MAX_CONST_OPS:  # a run through many constants (a decaying rate) stays bounded
+            _CONST_OPS.clear()
+        op = _CONST_OPS[key] = _with_const(kind, c)
+    return op
 
 
 # each scalar rule's batched twin (see "batched rules" above); an op whose rule is missing here cannot be batched
@@ -514,8 +691,5 @@ _BATCHED: dict[Callable[..., Any], Callable[..., Any]] = {
 
 def batched_rule(op: Op) -> Callable[..., Any] | None:
     """``op``'s rule over a batch (its constant bound in, as in its scalar rule), or None if it has none."""
-    rule = op.rule
-    if isinstance(rule, partial):
-        twin = _BATCHED.get(rule.func)
-        return None if twin is None else partial(twin, *rule.args)
-    return _BATCHED.get(rule)
+    twin = _BATCHED.get(op.function)
+    return twin if twin is None or op.constant is None else partial(twin, op.constant)

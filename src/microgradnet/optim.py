@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .engine import Value, as_float
 
@@ -24,7 +25,8 @@ class Optimizer:
         kind = type(self).__name__
         if hasattr(params, "parameters"):
             raise TypeError(
-                f"{kind}: expected a list of parameters, got the model ({type(params).__name__}); pass model.parameters()"
+                f"{kind}: expected a list of parameters, got the model ({type(params).__name__}); "
+                "pass model.parameters()"
             )
         params = list(params)
         for i, p in enumerate(params):

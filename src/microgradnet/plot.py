@@ -6,7 +6,8 @@ draws on ``ax`` (a new figure when None) and returns the Axes.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable
 
 from .engine import Value
 from .engine import max as value_max
@@ -29,7 +30,7 @@ def _axes(ax: Axes | None) -> Axes:
 def _class_colors(k: int) -> list:
     import matplotlib
 
-    palette = matplotlib.colormaps["tab10"].colors
+    palette = matplotlib.colormaps["tab10"].colors  # type: ignore[attr-defined]  # a ListedColormap
     return [palette[i % len(palette)] for i in range(k)]
 
 
@@ -54,15 +55,13 @@ def plot_decision_boundary(
     low1, high1, low2, high2 = min(x1s) - margin1, max(x1s) + margin1, min(x2s) - margin2, max(x2s) + margin2
     grid1 = [low1 + (high1 - low1) * i / (resolution - 1) for i in range(resolution)]
     grid2 = [low2 + (high2 - low2) * j / (resolution - 1) for j in range(resolution)]
-    outputs = scores(model, [[a, b] for b in grid2 for a in grid1])
+    outputs: list[Any] = scores(model, [[a, b] for b in grid2 for a in grid1])
     one_output = isinstance(outputs[0], float)
     predicted = [predicted_class(output) for output in outputs]  # as train.predict
+    field: list[Any] = outputs if one_output else predicted
     if one_output:
         finite = [score for score in outputs if math.isfinite(score)]  # NaN and inf points are left unfilled
         low, high = min([*finite, 0.0]), max([*finite, 0.0])
-        field = outputs
-    else:
-        field = predicted
     rows = [field[j * resolution:(j + 1) * resolution] for j in range(resolution)]
     classes = [true_class(label, one_output) for label in y]  # one output: labels -1/+1 as well as 0/1
     k = max([*classes, *predicted, 1]) + 1
@@ -108,7 +107,7 @@ def plot_history(history: History, ax: Axes | None = None) -> Axes:
     if history.best_epoch is not None:
         lines.append(ax.axvline(history.best_epoch + 1, color="gray", linestyle=":", label="best epoch"))
     ax.set_title("training history")
-    ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize="small")
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="center right", fontsize="small")
     return ax
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +38,9 @@ class AnswersError(ValueError):
 # --- the local derivative rules, as text for hints (each op's ``formula``, from ops.py) ---
 
 def local_rules(node: Value) -> list[tuple[str, str]]:
-    """For each input of ``node``: the variable it plays in the op's rule and the rule, e.g. ("x", "d/dx exp(x) = exp(x)")."""
-    return [(re.match(r"d/d(\w+)", rule)[1], rule) for rule in node.op.formulas(len(node.inputs))]
+    """For each input of ``node``: the variable it plays in the op's rule and the rule,
+    e.g. ("x", "d/dx exp(x) = exp(x)")."""
+    return [(d.variable, d.text) for d in node.op.derivatives_for(len(node.inputs))]
 
 
 # --- questions and answers ---------------------------------------------------------------
@@ -89,7 +89,8 @@ class Question:
     def header(self) -> str:
         """The step this question belongs to, e.g. ``step 1: f (1/x) = 0.73, upstream 1.00``."""
         d = self.digits
-        return f"step {self.step_number}: {node_title(self.node)} = {fmt(self.node.data, d)}, upstream {fmt(self.step.upstream, d)}"
+        value, upstream = fmt(self.node.data, d), fmt(self.step.upstream, d)
+        return f"step {self.step_number}: {node_title(self.node)} = {value}, upstream {upstream}"
 
     def prompt(self) -> str:
         name, value = node_name(self.input, self.digits), fmt(self.input.data, self.digits)
@@ -99,15 +100,16 @@ class Question:
 
     def rule(self) -> str:
         """The local derivative rule of this input, at the values of the inputs its right-hand side uses."""
-        rules = local_rules(self.node)
-        rule = rules[self.index][1]
-        values = [f"{variable} = {fmt(v.data, self.digits)}" for (variable, _), v in zip(rules, self.node.inputs)
-                  if re.search(rf"\b{variable}\b", rule.partition(" = ")[2])]
-        return f"{rule}, at {', '.join(values)}" if values else rule
+        derivatives = self.node.op.derivatives_for(len(self.node.inputs))
+        rule = derivatives[self.index]
+        values = [f"{d.variable} = {fmt(v.data, self.digits)}" for d, v in zip(derivatives, self.node.inputs)
+                  if rule.uses_all or d.variable in rule.uses]
+        return f"{rule.text}, at {', '.join(values)}" if values else rule.text
 
     def hint(self) -> str:
         if self.ask == "downstream":
-            return f"hint: {self.rule()}; upstream {fmt(self.step.upstream, self.digits)}; downstream = upstream × local"
+            upstream = fmt(self.step.upstream, self.digits)
+            return f"hint: {self.rule()}; upstream {upstream}; downstream = upstream × local"
         return f"hint: {self.rule()}"
 
     def explain(self) -> str:
@@ -139,7 +141,8 @@ class Answer:
         q, d = self.question, self.question.digits
         given = "—" if self.given is None else _number_text(self.given)
         verdict = "✓" if self.correct else f"✗  {self.note or q.explain()}"
-        return f"  {q.id:<5} → {node_name(q.input, d):<12} expected {fmt(q.expected, d):>6}   given {given:>6}   {verdict}"
+        expected = fmt(q.expected, d)
+        return f"  {q.id:<5} → {node_name(q.input, d):<12} expected {expected:>6}   given {given:>6}   {verdict}"
 
 
 @dataclass
@@ -349,7 +352,7 @@ def practice(
     root: Value,
     ask: str = "downstream",
     tolerance: float = 0.005,
-    input: Callable[[str], str] | None = None,  # noqa: A002 - the builtin it replaces
+    input: Callable[[str], str] | None = None,
     output: Callable[[str], None] | None = None,
 ) -> PracticeResult:
     """Do ``root``'s backward pass by hand, checked step by step; returns the answers and the score.
@@ -399,7 +402,9 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
             continue
         key, sep, value = line.rpartition(":")
         if not sep:
-            raise AnswersError(f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}")
+            raise AnswersError(
+                f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}"
+            )
         key = key.strip()
         if key not in ids:
             raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "

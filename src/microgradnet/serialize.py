@@ -39,7 +39,9 @@ def check_header(state: Any, source: str) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool):
         raise TypeError(f"{source}: format version must be an int, got {type(version).__name__} {version!r}")
     if version != VERSION:
-        raise ValueError(f"{source}: format version {version} is not supported (this microgradnet reads version {VERSION})")
+        raise ValueError(
+            f"{source}: format version {version} is not supported (this microgradnet reads version {VERSION})"
+        )
     architecture = state["architecture"]
     if not isinstance(architecture, dict) or not isinstance(architecture.get("type"), str):
         raise TypeError(f"{source}: architecture must be a dict with a 'type' name, got {architecture!r}")

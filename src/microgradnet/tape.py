@@ -23,12 +23,12 @@ so branch on data outside ``fn``, not inside it.
 from __future__ import annotations
 
 import random
-from functools import partial
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple
 
 from .engine import Value, as_float, is_grad_enabled, topological_order
-from .ops import Op
+from .ops import Op, Rule
 
 # A nesting of example inputs: None for one number, a list of nestings for a list or tuple.
 Shape = Any
@@ -116,10 +116,8 @@ def _signature(order: list[Value], inputs: list[Value], outputs: tuple[Value, ..
     input_index = {v: k for k, v in enumerate(inputs)}
     signature: Graph = []
     for node in order:
-        if node.op:
-            rule = node.op.rule
-            op_key = (str(node.op), getattr(rule, "func", rule), getattr(rule, "args", ()))
-            signature.append(("op", op_key, tuple(position[v] for v in node.inputs)))
+        if node.op:  # the op record compares by its fields: name, rule, constant (-0.0 apart from 0.0), ...
+            signature.append(("op", node.op, tuple(position[v] for v in node.inputs)))
         elif node in input_index:
             signature.append(("input", input_index[node]))
         else:
@@ -132,7 +130,7 @@ def _describe(entry: tuple[Any, ...]) -> str:
     """One signature entry as it reads in an error message."""
     kind = entry[0]
     if kind == "op":
-        return f"{entry[1][0]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
+        return f"{entry[1]}(" + ", ".join(f"node {i}" for i in entry[2]) + ")"
     if kind == "input":
         return f"input {entry[1]}"
     if kind == "leaf":
@@ -149,12 +147,13 @@ def _preview(numbers: list[float]) -> str:
 def _check(example: Graph, probe: Graph, numbers: list[float], constants: set[int]) -> None:
     """Refuse (TapeError) a probe graph that differs from the example graph; note leaves made afresh as constants."""
     where = f"at the example inputs but {{}} at the probe inputs {_preview(numbers)}; the tape cannot replay it"
-    why = "fn builds a different graph when its inputs change (data-dependent Python control flow, e.g. `if x.data > 0:`)"
+    why = ("fn builds a different graph when its inputs change "
+           "(data-dependent Python control flow, e.g. `if x.data > 0:`)")
     if len(example) != len(probe):
         raise TapeError(f"record: {why}: {len(example) - 1} nodes " + where.format(len(probe) - 1))
     for i, (a, b) in enumerate(zip(example, probe)):
         if a[0] == b[0] == "leaf" and a[1] is not b[1]:
-            if not (a[1].data == b[1].data or a[1].data != a[1].data and b[1].data != b[1].data):
+            if not (a[1].data == b[1].data or (a[1].data != a[1].data and b[1].data != b[1].data)):
                 raise TapeError(
                     f"record: fn makes a constant from its inputs' numbers (read from .data, or under no_grad): "
                     f"node {i} is {a[1].data!r} " + where.format(repr(b[1].data))
@@ -249,12 +248,12 @@ class Tape:
         self.local_grads: list[tuple[float, ...]] = [()] * len(slot)
         self.input_grads: list[float] = [0.0] * len(inputs)
         # the hot loops read these: (rule, gather, output, n-ary?) forward, (output, inputs, n-ary?) backward
-        self._forward_program = [
+        self._forward_program: list[tuple[Rule, Any, int, bool]] = [
             (ins.op.rule, itemgetter(*ins.inputs), ins.output, True) if len(ins.inputs) > 1
             else (ins.op.rule, ins.inputs[0], ins.output, False)
             for ins in self.instructions
         ]
-        self._backward_program = [
+        self._backward_program: list[tuple[int, Any, bool]] = [
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
@@ -382,7 +381,7 @@ class Tape:
         values[n_inputs : n_inputs + n_par] = parameters.tolist()
         local_grads: list[Any] = [()] * len(values)
         with np.errstate(all="ignore"):  # overflow to inf and 0/0 to NaN, as the scalar rules; domain errors raise
-            for step, (kind, rule, inputs, outputs) in enumerate(program):
+            for kind, rule, inputs, outputs in program:
                 if kind == _RULE:
                     values[outputs], local_grads[outputs] = rule(*[values[k] for k in inputs])
                 elif kind == _LAYER:
@@ -404,7 +403,7 @@ class Tape:
     def backward_batch(self, upstream: Sequence[Any]) -> None:
         """After ``forward_batch``: add d / d parameter of ``Σ_samples Σ_i upstream[i] * output[i]`` to ``.grad``.
 
-        ``upstream[i]`` is a number or one number per sample; ``input_grads`` gets d / d input per sample.
+        ``upstream[i]`` is a number or one number per sample; ``batch_input_grads`` gets d / d input per sample.
         """
         import numpy as np
 
@@ -421,7 +420,7 @@ class Tape:
         parameter_grads = np.zeros(n_par)
         local_grads = self.batch_local_grads
         with np.errstate(all="ignore"):
-            for kind, rule, inputs, outputs in reversed(self._batch):
+            for kind, rule, inputs, outputs in reversed(self._batch_program()):
                 if kind == _RULE:
                     up, local = grads[outputs], local_grads[outputs]
                     for i, g in zip(inputs, local):
@@ -443,7 +442,7 @@ class Tape:
                 parameter_grads[j] += np.sum(g)
         for p, g in zip(self.parameters, parameter_grads.tolist()):
             p.grad += g
-        self.input_grads = [np.broadcast_to(g, (size,)) for g in grads[:n_inputs]]
+        self.batch_input_grads = [np.broadcast_to(g, (size,)) for g in grads[:n_inputs]]
 
     def _batch_program(self) -> list[tuple[str, Any, Any, Any]]:
         """The instructions as batch steps ``(kind, rule, inputs, outputs)``; a TapeError names an op without a
@@ -454,7 +453,9 @@ class Tape:
 
             for ins in self.instructions:
                 if batched_rule(ins.op) is None:
-                    raise TapeError(f"tape.forward_batch: op {str(ins.op)!r} has no batched rule (replay it row by row)")
+                    raise TapeError(
+                        f"tape.forward_batch: op {str(ins.op)!r} has no batched rule (replay it row by row)"
+                    )
             self._batch = _fuse(self)
         return self._batch
 
@@ -466,12 +467,7 @@ class Tape:
         lines += _section("parameters", _slot_names((n_in + k, p.label) for k, p in enumerate(self.parameters)))
         lines += _section("constants", [f"%{n_in + n_par + k} = {c!r}" for k, c in enumerate(self.constants)])
         for ins in self.instructions:
-            args = [f"%{k}" for k in ins.inputs]
-            if len(args) == 2 and ins.op in ("+", "-", "*", "/", "**"):
-                text = f"%{ins.output} = {args[0]} {ins.op} {args[1]}"
-            else:
-                name = ins.op if ins.op.isidentifier() else f'"{ins.op}"'
-                text = f"%{ins.output} = {name}({', '.join(args)})"
+            text = f"%{ins.output} = {ins.op.reads([f'%{k}' for k in ins.inputs])}"  # "%3 = %2 + 1", "%4 = exp(%3)"
             lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
         lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
         return "\n".join(lines)
@@ -503,8 +499,8 @@ def _fuse(tape: Tape) -> list[tuple[str, Any, Any, Any]]:
         level[ins.output] = 1 + max(level[k] for k in ins.inputs)
 
     def group_key(ins: Instruction) -> tuple[Any, ...] | None:
-        rule = ins.op.rule
-        lead = 1 if rule is ops.biased_dot else 0 if isinstance(rule, partial) and rule.func is ops.dot else -1
+        function = ins.op.function
+        lead = 1 if function is ops.biased_dot else 0 if function is ops.dot else -1
         if lead >= 0:
             weights, xs = ins.inputs[lead + 0 :: 2], ins.inputs[lead + 1 :: 2]
             pars = [*ins.inputs[:lead], *weights]
@@ -513,7 +509,7 @@ def _fuse(tape: Tape) -> list[tuple[str, Any, Any, Any]]:
             ):
                 return (_LAYER, lead, xs)
         if len(ins.inputs) == 1 and per_sample[ins.inputs[0]]:
-            return (_MAP, ins.op.rule)
+            return (_MAP, ins.op)
         return None
 
     groups: dict[tuple[Any, ...], list[Instruction]] = {}
@@ -527,10 +523,11 @@ def _fuse(tape: Tape) -> list[tuple[str, Any, Any, Any]]:
             lead, xs = key[1], key[2]
             weights = np.array([[k - first_par for k in r.inputs[lead::2]] for r in run])
             bias = np.array([r.inputs[0] - first_par for r in run]) if lead else None
-            starts = np.zeros(len(run)) if lead else np.array([r.op.rule.args[0] for r in run], dtype=float)
+            starts = np.zeros(len(run)) if lead else np.array([r.op.constant for r in run], dtype=float)
             steps.append((_LAYER, (weights, starts, bias), xs, tuple(r.output for r in run)))
         elif key[0] == _MAP and len(run) > 1:
-            steps.append((_MAP, ops.batched_rule(run[0].op), tuple(r.inputs[0] for r in run), tuple(r.output for r in run)))
+            inputs, outputs = tuple(r.inputs[0] for r in run), tuple(r.output for r in run)
+            steps.append((_MAP, ops.batched_rule(run[0].op), inputs, outputs))
         else:
             steps.extend((_RULE, ops.batched_rule(r.op), r.inputs, r.output) for r in run)
     return steps

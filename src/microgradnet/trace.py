@@ -6,8 +6,8 @@ multiplied (upstream x local = downstream); no derivative is computed here.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .engine import Value, backward_walk
 
@@ -29,7 +29,7 @@ def check_root(root: object, where: str) -> Value:
 
 def node_name(node: Value, digits: int = 2) -> str:
     """What a line calls a node: its label, else its op, else (an unlabeled leaf) its value."""
-    return node.label or node.op or f"leaf {fmt(node.data, digits)}"
+    return node.label or str(node.op) or f"leaf {fmt(node.data, digits)}"
 
 
 def node_title(node: Value) -> str:
@@ -40,6 +40,24 @@ def node_title(node: Value) -> str:
 def _group(items: list[str]) -> str:
     """One item as itself, several as a tuple "(a, b)", as the slides list downstream gradients."""
     return items[0] if len(items) == 1 else f"({', '.join(items)})"
+
+
+class StepCells(NamedTuple):
+    """A backward step's line in pieces (``Step.cells``): the CLI lays them out as a table."""
+
+    node: str
+    upstream: str
+    local: str
+    downstream: str
+    to: str
+
+
+class ForwardCells(NamedTuple):
+    """A forward step's line in pieces (``ForwardStep.cells``)."""
+
+    node: str
+    expression: str
+    value: str
 
 
 @dataclass(frozen=True)
@@ -62,21 +80,25 @@ class Step:
     def __str__(self) -> str:
         return self.format()
 
-    def format(self, digits: int | None = None) -> str:
-        """The slide's line, e.g. ``exp: upstream -0.53 × local 0.37 = -0.20 → n``.
+    def cells(self, digits: int | None = None) -> StepCells:
+        """The pieces of the slide's line as text: node, upstream, local, downstream, and the inputs sent to.
 
         As on the slides, each product is of the numbers as printed, so every line checks by
         hand (0.20 × 2.00 = 0.40 although the exact 0.1966 × 2 is 0.39); ``downstream`` is exact.
         """
         d = self.digits if digits is None else digits
         upstream = fmt(self.upstream, d)
-        if not self.inputs:
-            return f"{node_title(self.node)}: receives {upstream} (leaf)"
         locals_ = [fmt(x, d) for x in self.local]
-        local = _group(locals_)
-        downstream = _group([fmt(float(upstream) * float(x), d) for x in locals_])
-        targets = _group([node_name(v, d) for v in self.inputs])
-        return f"{node_title(self.node)}: upstream {upstream} × local {local} = {downstream} → {targets}"
+        downstream = _group([fmt(float(upstream) * float(x), d) for x in locals_]) if locals_ else ""
+        targets = _group([node_name(v, d) for v in self.inputs]) if self.inputs else ""
+        return StepCells(node_title(self.node), upstream, _group(locals_) if locals_ else "", downstream, targets)
+
+    def format(self, digits: int | None = None) -> str:
+        """The slide's line, e.g. ``exp: upstream -0.53 × local 0.37 = -0.20 → n``."""
+        c = self.cells(digits)
+        if not self.inputs:
+            return f"{c.node}: receives {c.upstream} (leaf)"
+        return f"{c.node}: upstream {c.upstream} × local {c.local} = {c.downstream} → {c.to}"
 
 
 def trace_backward(root: Value, digits: int = 2) -> list[Step]:
@@ -96,13 +118,18 @@ class ForwardStep:
     def __str__(self) -> str:
         return self.format()
 
-    def format(self, digits: int | None = None) -> str:
-        """The slide's line, e.g. ``x0 = -1.00`` or ``exp: exp(-1.00) = 0.37``."""
+    def cells(self, digits: int | None = None) -> ForwardCells:
+        """The pieces of the slide's line as text: node, the op applied to its inputs' values (a leaf: ""), value."""
         d = self.digits if digits is None else digits
         if not self.inputs:
-            return f"{self.node.label or 'leaf'} = {fmt(self.data, d)}"
+            return ForwardCells(self.node.label or "leaf", "", fmt(self.data, d))
         args = [fmt(v.data, d) for v in self.inputs]
-        return f"{node_title(self.node)}: {_expression(self.node.op, args)} = {fmt(self.data, d)}"
+        return ForwardCells(node_title(self.node), self.node.op.reads(args), fmt(self.data, d))
+
+    def format(self, digits: int | None = None) -> str:
+        """The slide's line, e.g. ``x0 = -1.00`` or ``exp: exp(-1.00) = 0.37``."""
+        c = self.cells(digits)
+        return f"{c.node}: {c.expression} = {c.value}" if self.inputs else f"{c.node} = {c.value}"
 
 
 def reading_order(root: Value) -> list[Value]:
@@ -137,36 +164,3 @@ def forward_order(root: Value) -> list[Value]:
 def trace_forward(root: Value, digits: int = 2) -> list[ForwardStep]:
     """The forward values of ``root``'s graph, leaves first, then each op with the numbers it used."""
     return [ForwardStep(v, v.inputs, v.data, digits) for v in forward_order(check_root(root, "trace_forward"))]
-
-
-_NUMBER = r"-?(?:inf|nan|[\d.]+(?:e[+-]?\d+)?)"
-_CONST_AFTER = re.compile(rf"(\*\*|[*/+-])({_NUMBER})")  # x + 1, x * -1, x / 2, x ** 2, x - 3 ("-3")
-_CONST_BEFORE = re.compile(rf"({_NUMBER})(\*\*|[/-])x")  # 1 / x, 2 - x, 2 ** x
-_START = re.compile(rf"(\+|dot) \(start ({_NUMBER})\)")  # a sum or dot product with a folded constant
-
-
-def _operand(text: str) -> str:
-    """A number as an operand of an infix op: negatives in parentheses, as the slides write (-1)·(0.2)."""
-    return f"({text})" if text.startswith("-") else text
-
-
-def _expression(op: str, args: list[str]) -> str:
-    """How the op reads applied to its inputs' values: "2.00 * (-1.00)", "exp(-1.00)", "1 / 1.37"."""
-    xs = [_operand(a) for a in args]
-    if op in ("+", "-", "*", "/", "**"):
-        return f" {op} ".join(xs)
-    start = _START.fullmatch(op)
-    if op == "dot" or (start and start[1] == "dot"):
-        bias = xs[:1] if len(xs) % 2 else []
-        pairs = xs[len(bias):]
-        terms = [f"{w} * {x}" for w, x in zip(pairs[0::2], pairs[1::2])] + bias
-        return " + ".join(terms + ([_operand(start[2])] if start else []))
-    if start:
-        return " + ".join(xs + [_operand(start[2])])
-    before = _CONST_BEFORE.fullmatch(op)
-    if before:
-        return f"{_operand(before[1])} {before[2]} {xs[0]}"
-    after = _CONST_AFTER.fullmatch(op)
-    if after:
-        return f"{xs[0]} {after[1]} {_operand(after[2])}"
-    return f"{op}({', '.join(args)})"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 import math
 import random
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any, Callable, ClassVar, Iterator, Protocol, Sequence, Union
+from typing import Any, Callable, ClassVar, Protocol, Union
 
 from .engine import Value, as_float, as_int, no_grad, zero_grad
 from .losses import LOSSES, Loss, l2_penalty
@@ -113,7 +114,7 @@ def predicted_class(output: Output | float | Sequence[float]) -> int:
     return scores.index(max(scores))
 
 
-def _number(output: Value | float) -> float:
+def _number(output: Any) -> float:
     return output.data if isinstance(output, Value) else output
 
 
@@ -144,8 +145,8 @@ def scores(model: Model, X: Sequence[Sequence[float]]) -> list[float] | list[lis
     with _inference(model):
         outputs = [model(x) for x in X]
     if outputs and not isinstance(outputs[0], Value):
-        return [[o.data for o in output] for output in outputs]
-    return [output.data for output in outputs]
+        return [[o.data for o in output] for output in outputs if not isinstance(output, Value)]
+    return [output.data for output in outputs if isinstance(output, Value)]
 
 
 def predict(model: Model, X: Sequence[Sequence[float]]) -> list[int]:
@@ -213,7 +214,8 @@ class CompiledLoss:
         targets = list(targets)
         if not len(X) or len(targets) != len(X):
             raise ValueError(
-                f"CompiledLoss.forward: expected rows and one target per row, got {len(X)} rows and {len(targets)} targets"
+                f"CompiledLoss.forward: expected rows and one target per row, "
+                f"got {len(X)} rows and {len(targets)} targets"
             )
         if self.spec is not None:
             return self._forward_samples(X, targets)
@@ -333,6 +335,7 @@ class CompiledLoss:
             target = numbers[n_in:] if spec.per_class else numbers[n_in]
             flat = list(output) if isinstance(output, (list, tuple)) else [output]
             self._n_losses, self._n_outputs = 1, len(flat)
+            assert spec.term is not None  # every named loss has its term
             return [spec.term(output, target), *flat]
 
         blank = spec.encode(0 if spec.per_class else 1.0, self._classes)
@@ -380,7 +383,9 @@ def _graph_step(model: Model, rows: list[Any], targets: list[Any], objective: Ob
     return data_loss.data, outputs
 
 
-def _tape_step(compiled: CompiledLoss, rows: list[Any], targets: list[Any], optimizer: Optimizer) -> tuple[float, list[Any]]:
+def _tape_step(
+    compiled: CompiledLoss, rows: list[Any], targets: list[Any], optimizer: Optimizer
+) -> tuple[float, list[Any]]:
     """One optimizer step replayed from the tape; returns the data loss and outputs."""
     compiled.forward(rows, targets)
     optimizer.zero_grad()
@@ -455,7 +460,8 @@ def fit(
     model.train()
     compiled = None
     if compile:
-        _refuse_dropout(model, f"fit: compile={compile!r} cannot train a model with dropout; train it with compile=False")
+        _refuse_dropout(model, f"fit: compile={compile!r} cannot train a model with dropout; "
+                               "train it with compile=False")
         if spec is not None:
             spec.check_outputs("fit", model(X[0]))
             compiled = compile_loss(model, spec, l2=l2, batched=compile == "batch")

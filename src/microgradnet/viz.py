@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import html
 import warnings
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .engine import Value, backward_walk, topological_order
 from .trace import ForwardStep, Step, check_root, forward_order, reading_order
@@ -72,7 +73,8 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     order = _checked_order(root, options["max_nodes"])
     saved = {v: v.grad for v in order}
     known: dict[Value, float | None] = dict.fromkeys(order)
-    frames, statements = [], {}
+    frames: list[graphviz.Digraph] = []
+    statements: dict[tuple[Any, ...], str] = {}
     try:
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
@@ -90,7 +92,8 @@ def forward_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     options = _options("forward_frames", draw_options)
     order = _checked_order(root, options["max_nodes"])
     shown: set[Value] = set()
-    frames, statements = [], {}
+    frames: list[graphviz.Digraph] = []
+    statements: dict[tuple[Any, ...], str] = {}
     for i, node in enumerate(forward_order(root), 1):
         shown.add(node)
         caption = f"forward step {i}/{len(order)}:  {ForwardStep(node, node.inputs, node.data)}"
@@ -274,7 +277,7 @@ def _draw(
         if v.inputs:
             op_id = f"{ids[v]}_op"
             lit = v in highlight
-            _add(graph, statements, "node", op_id, v.op, shape="ellipse", style="filled", margin="0.06,0.03",
+            _add(graph, statements, "node", op_id, str(v.op), shape="ellipse", style="filled", margin="0.06,0.03",
                  width="0.5", height="0.4", fontsize="20", penwidth="2.5" if lit else "1.4",
                  fillcolor=_HIGHLIGHT_FILL if lit else _OP_FILL, color=_HIGHLIGHT_EDGE if lit else _OP_EDGE)
             edge_style = {"color": _HIGHLIGHT_EDGE, "penwidth": "3"} if lit else {}
@@ -321,7 +324,7 @@ def _row(caption: str, x: float | None, ink: str) -> str:
             f'<TD ALIGN="RIGHT" WIDTH="{_NUMBER_WIDTH}">{text}</TD></TR>')
 
 
-@lru_cache(maxsize=None)
+@cache
 def _drawing_class() -> type:
     """A ``graphviz.Digraph`` whose notebook display falls back to its DOT source without ``dot``."""
     import graphviz

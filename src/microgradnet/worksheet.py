@@ -8,9 +8,10 @@ step's upstream, local and downstream gradients, all read from ``trace_forward``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from .engine import Value
 from .practice import Question, questions
