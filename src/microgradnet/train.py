@@ -41,6 +41,22 @@ class Model(Protocol):
 
 
 @dataclass
+class Snapshot:
+    """The decision boundary after ``epoch`` epochs (0: before training), as ``fit(..., live=...)`` records it.
+
+    ``field`` holds, per row of the grid (``grid`` = x1 and x2 coordinates), a one-output model's score at each
+    point, or the predicted class of a several-output model. ``first_layer`` is (w1, w2, b) per first-layer neuron.
+    """
+
+    epoch: int
+    grid: tuple[list[float], list[float]]
+    field: list[list[float]]
+    one_output: bool
+    classes: int
+    first_layer: list[tuple[float, float, float]]
+
+
+@dataclass
 class History:
     """Per-epoch metrics of a ``fit`` run, by attribute (``h.loss``) or key (``h["loss"]``).
 
@@ -56,6 +72,7 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_epoch: int | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)  # fit(live=...): the boundary every k epochs
 
     METRICS: ClassVar[tuple[str, ...]] = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -410,6 +427,7 @@ def fit(
     lr: float | None = None,
     lr_schedule: Callable[[int], float] | None = None,
     compile: bool | str = False,
+    live: bool | int = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent and return the per-epoch ``History``.
 
@@ -426,6 +444,10 @@ def fit(
             same numbers, ~3x faster. ``"batch"`` replays it over the whole batch at once with NumPy: the
             same numbers to rounding (1e-12), ~30x faster. A callable loss is recorded per batch target
             list, and only row by row. Not for a model with dropout: a tape would replay one mask.
+        live: True, or k: snapshot the decision boundary of 2-D data every k epochs (True: about 100
+            snapshots over the run) into ``history.snapshots``; in Jupyter they are drawn live as they come
+            (``plot.LiveView``: boundary, loss and accuracy), in a terminal the progress bar stays the view.
+            ``plot.animate(history, X, y, "boundary.gif")`` writes them as an animation.
     """
     X, y = _check_data("fit", X, y)
     loss_fn, classification, spec = _resolve_loss("fit", loss, y)
@@ -452,6 +474,11 @@ def fit(
         data_loss = loss_fn(outputs, batch_targets)
         return [data_loss + l2 * l2_penalty(params) if l2 else data_loss, data_loss]
 
+    every = _live_every(live, epochs)
+    if every and any(len(x) != 2 for x in X):
+        width = next(len(x) for x in X if len(x) != 2)
+        raise ValueError(f"fit: live={live!r} draws the decision boundary of 2-D points, got a point with {width} "
+                         "coordinates")
     if compile not in (False, True, "batch"):
         raise ValueError(f"fit: compile must be False, True or 'batch', got {compile!r}")
     if compile == "batch" and spec is None:
@@ -475,6 +502,7 @@ def fit(
 
     rng = random.Random(seed)
     history = History()
+    watch = _Watch(model, X, y, epochs, spec, compiled, history) if every else None
     best_val, best_epoch, best_state = math.inf, 0, None
     bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress)
     for epoch in bar:
@@ -506,6 +534,8 @@ def fit(
             if classification:
                 history.val_accuracy.append(metrics["accuracy"])
         bar.set_postfix({name: round(history[name][-1], 4) for name in history.keys()}, refresh=False)
+        if watch is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+            watch.snap(epoch + 1)
         if patience is not None:
             if history.val_loss[-1] < best_val:
                 best_val, best_epoch, best_state = history.val_loss[-1], epoch, copy.deepcopy(model.state_dict())
@@ -513,11 +543,113 @@ def fit(
                 history.stopped_epoch = epoch
                 break
     bar.close()
+    if watch is not None:
+        watch.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     watched = history.val_loss or history.loss
     history.best_epoch = watched.index(min(watched))
     return history
+
+
+def _live_every(live: bool | int, epochs: int) -> int:
+    """Epochs between ``fit``'s snapshots: 0 for no live view, True about 100 over the run, an int itself."""
+    if live is False:
+        return 0
+    if live is True:
+        return max(1, epochs // 100)
+    return as_int(live, "fit: live", 1)
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where figures can be displayed and updated in place)."""
+    import sys
+
+    shell = sys.modules.get("IPython")
+    ipython = shell.get_ipython() if shell is not None and hasattr(shell, "get_ipython") else None
+    return ipython is not None and "IPKernelApp" in getattr(ipython, "config", {})
+
+
+class _Watch:
+    """``fit``'s live view: evaluates the boundary grid after every k epochs (with a batched tape of the model when
+    it can record one, else the graph), keeps each as a Snapshot, and in Jupyter redraws one figure in place."""
+
+    RESOLUTION = 60
+
+    def __init__(self, model: Model, X: list, y: list, epochs: int, spec: Loss | None, compiled: CompiledLoss | None,
+                 history: History) -> None:
+        from .losses import default_loss
+        from .plot import boundary_grid
+
+        self.model, self.history, self.X, self.y, self.epochs = model, history, X, y, epochs
+        self.grid = boundary_grid(X, self.RESOLUTION)
+        self.points = [[a, b] for b in self.grid[1] for a in self.grid[0]]
+        import numpy as np
+
+        self.columns = np.array(self.points)  # the batched scorer's input, made once
+        with _inference(model):
+            example = model(X[0])
+        self.one_output = isinstance(example, Value)
+        self.classes = 2 if self.one_output else len(example)  # type: ignore[arg-type]
+        self.scorer: CompiledLoss | None = compiled if compiled is not None and compiled.batched else None
+        if self.scorer is None:
+            try:
+                scorer = compile_loss(model, spec or default_loss(self.classes), batched=True)
+                scorer.scores(self.points[:1])
+                self.scorer = scorer
+            except (TapeError, ValueError, TypeError):  # a model the tape refuses is scored by its graph
+                self.scorer = None
+        self.view: Any = None
+        self.display: Any = None
+        self.snap(0)
+
+    def snap(self, epoch: int) -> None:
+        """Record the boundary after ``epoch`` epochs; in a notebook, redraw the figure."""
+        outputs: list[Any]
+        if self.scorer is not None:
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                outputs = self.scorer.scores(self.columns)
+            finally:
+                if was_training:
+                    self.model.train()
+        else:
+            outputs = scores(self.model, self.points)
+        values = outputs if self.one_output else [float(predicted_class(o)) for o in outputs]
+        n = self.RESOLUTION
+        field_ = [values[j * n : (j + 1) * n] for j in range(n)]
+        self.history.snapshots.append(
+            Snapshot(epoch, self.grid, field_, self.one_output, self.classes, _first_layer(self.model))
+        )
+        if in_notebook():
+            self._show()
+
+    def _show(self) -> None:
+        from IPython.display import Image, display
+
+        from .plot import LiveView
+
+        if self.view is None:
+            self.view = LiveView(self.X, self.y, self.history, epochs=self.epochs)
+        image = Image(data=self.view.png(self.history.snapshots[-1]), format="png")
+        if self.display is None:
+            self.display = display(image, display_id=True)
+        else:
+            self.display.update(image)  # the same output area, replaced: no flicker
+
+    def close(self) -> None:
+        """Let the figure go (it is not a pyplot figure, so a notebook does not show it a second time)."""
+        self.view = None
+
+
+def _first_layer(model: Model) -> list[tuple[float, float, float]]:
+    """(w1, w2, b) of each neuron of an MLP's first layer on 2-D inputs (empty for other models)."""
+    from .nn import MLP, Layer
+
+    if isinstance(model, MLP) and model.layers and isinstance(model.layers[0], Layer):
+        return [(n.w[0].data, n.w[1].data, n.b.data) for n in model.layers[0].neurons if len(n.w) == 2]
+    return []
 
 
 def gradient_descent(
