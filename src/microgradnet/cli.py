@@ -184,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
     train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
+    train.add_argument("--animate", metavar="FILE",
+                       help="write the decision boundary's evolution, about 50 frames, as FILE.gif "
+                       "(or .mp4 when ffmpeg is installed)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--compile", nargs="?", choices=("batch", "rows"), const="batch", metavar="batch|rows",
                        help="record one sample's step once and replay it: over the whole batch with NumPy (batch, "
@@ -362,9 +365,13 @@ def _train(args: argparse.Namespace) -> None:
         per_class = ", ".join(name for name, other in LOSSES.items() if other.per_class)
         raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss {per_class}")
     nout = loss.outputs_needed(classes)
-    for path in (args.save, args.plot, args.history):
+    for path in (args.save, args.plot, args.history, args.animate):
         if path:
             _output_file(path)  # checked before training, so a bad path does not waste the run
+    if args.animate:
+        from .plot import check_animation_path
+
+        check_animation_path(args.animate)
     targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
     model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
@@ -378,7 +385,8 @@ def _train(args: argparse.Namespace) -> None:
           f"{f' + {args.l2:g}·L2' if args.l2 else ''}, {rate}, {args.epochs} epochs, {batches}")
     history = fit(model, X, targets, loss=loss.name, epochs=args.epochs, lr=args.lr, lr_schedule=schedule, l2=args.l2,
                   batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress,
-                  compile=False if args.compile is None else True if args.compile == "rows" else "batch")
+                  compile=False if args.compile is None else True if args.compile == "rows" else "batch",
+                  live=max(1, args.epochs // 50) if args.animate else False)
     final_loss = evaluate(model, X, targets, loss=loss.name)["loss"]
     correct = sum(p == t for p, t in zip(predict(model, X), y))
     print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
@@ -390,6 +398,10 @@ def _train(args: argparse.Namespace) -> None:
         written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
     if args.history:
         written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
+    if args.animate:
+        from .plot import animate
+
+        written.files.append(animate(history, X, y, args.animate))
     written.report()
 
 
