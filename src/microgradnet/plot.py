@@ -188,6 +188,7 @@ class LiveView:
         classes = [true_class(label, self.one_output) for label in y]
         k = max([*classes, 1]) + 1 if self.one_output else first.classes
         colors = _class_colors(k)
+        cmap: matplotlib.colors.Colormap
         if self.one_output:  # the score, its color saturating at the hinge margin |s| = 1
             cmap = matplotlib.colors.LinearSegmentedColormap.from_list("boundary", colors[:2])
             limits, smooth = (-1.0, 1.0), "bilinear"
@@ -336,6 +337,7 @@ def animate(history: History, X: Sequence[Sequence[float]], y: Sequence[Any], pa
         for i, image in enumerate(frames):
             image.save(Path(scratch) / f"frame-{i:05d}.png")
         movie = Path(scratch) / "out.mp4"
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-framerate", str(fps), "-i", str(Path(scratch) / "frame-%05d.png"),
-                        "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", str(movie)], check=True)
+        pattern = str(Path(scratch) / "frame-%05d.png")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-framerate", str(fps), "-i", pattern, "-pix_fmt", "yuv420p",
+                        "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", str(movie)], check=True)
         return write_atomic(target, movie.read_bytes(), "animate")

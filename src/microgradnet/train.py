@@ -270,7 +270,7 @@ class CompiledLoss:
                 p.grad += self.l2 * p.data
                 p.grad += self.l2 * p.data
 
-    def scores(self, X: Sequence[Sequence[float]]) -> list[Any]:
+    def scores(self, X: Any) -> list[Any]:
         """The model's outputs for rows ``X`` from the sample tape (recorded on first use), as ``train.scores``."""
         if self.spec is None:
             raise TapeError("CompiledLoss.scores: needs a named loss, whose per-sample tape holds the model's outputs")
@@ -615,8 +615,8 @@ class _Watch:
                 if was_training:
                     self.model.train()
         else:
-            outputs = scores(self.model, self.points)
-        values = outputs if self.one_output else [float(predicted_class(o)) for o in outputs]
+            outputs = list(scores(self.model, self.points))
+        values: list[float] = outputs if self.one_output else [float(predicted_class(o)) for o in outputs]
         n = self.RESOLUTION
         field_ = [values[j * n : (j + 1) * n] for j in range(n)]
         self.history.snapshots.append(
