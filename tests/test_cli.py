@@ -346,3 +346,106 @@ def test_train_picks_cross_entropy_for_three_classes_and_animates(tmp_path):
     assert "cross_entropy loss" in result.stdout
     with Image.open(tmp_path / "b.gif") as gif:
         assert gif.n_frames == 11  # a snapshot before training and after each of the 10 epochs (10 // 50 -> every 1)
+
+
+# --- saved models: evaluate and train --init -----------------------------------------------
+
+def accuracy_count(stdout: str) -> int:
+    """The N of the closing 'accuracy ...% (N/M)' line of train or evaluate."""
+    (line,) = [line for line in stdout.splitlines() if "accuracy" in line and "/" in line]
+    return int(line.rsplit("(", 1)[1].split("/")[0])
+
+
+def test_evaluate_reproduces_the_loss_and_accuracy_train_reported(tmp_path):
+    data = ("--data", "circles", "--samples", "60", "--seed", "3")
+    trained = run(tmp_path, "train", *data, "--hidden", "8", "--epochs", "25", "--lr", "0.2", "--loss", "mse",
+                  "--save", "model.json", "--no-progress")
+    assert trained.returncode == 0, trained.stderr
+    evaluated = run(tmp_path, "evaluate", "--model", "model.json", *data, "--loss", "mse", "--plot", "boundary.png")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert accuracy_count(evaluated.stdout) == accuracy_count(trained.stdout) > 30
+    final_loss = trained.stdout.split("final loss ")[1].split(",")[0]
+    assert f"loss {final_loss}, accuracy" in evaluated.stdout
+    assert (tmp_path / "boundary.png").read_bytes().startswith(b"\x89PNG")
+    other_seed = run(tmp_path, "evaluate", "--model", "model.json", "--data", "circles", "--samples", "60")
+    assert other_seed.returncode == 0 and "seed 0" in other_seed.stdout  # other points, counted the same way
+
+
+def test_evaluate_picks_cross_entropy_for_a_model_with_one_output_per_class(tmp_path):
+    data = ("--data", "blobs", "--seed", "1")
+    trained = run(tmp_path, "train", *data, "--loss", "cross_entropy", "--hidden", "8", "--epochs", "10",
+                  "--save", "m.json", "--no-progress")
+    evaluated = run(tmp_path, "evaluate", "--model", "m.json", *data)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "cross_entropy loss" in evaluated.stdout
+    assert accuracy_count(evaluated.stdout) == accuracy_count(trained.stdout)
+
+
+def test_train_init_continues_where_the_saved_model_stopped(tmp_path):
+    # full-batch SGD at a constant rate keeps no state between steps: 12 epochs, saved, then 8 more are 20 epochs
+    common = ("train", "--hidden", "6", "--lr", "0.1", "--no-progress")
+    assert run(tmp_path, *common, "--epochs", "12", "--save", "first.json").returncode == 0
+    continued = run(tmp_path, *common[:1], "--init", "first.json", *common[3:], "--epochs", "8", "--save", "then.json")
+    assert continued.returncode == 0, continued.stderr
+    assert "Continuing the model saved in first.json" in continued.stdout
+    assert run(tmp_path, *common, "--epochs", "20", "--save", "straight.json").returncode == 0
+    then = MLP.from_file(tmp_path / "then.json").state_dict()
+    assert then == MLP.from_file(tmp_path / "straight.json").state_dict()
+    assert then != MLP.from_file(tmp_path / "first.json").state_dict()
+
+
+def bad_model_files(directory: Path) -> None:
+    """Model files that are wrong in each way Module.load refuses, and models that do not fit moons + hinge."""
+    from microgradnet import Perceptron
+
+    (directory / "list.json").write_text("[1, 2]")
+    (directory / "truncated.json").write_text('{"format": "microgradnet.nn", "vers')
+    (directory / "binary.json").write_bytes(b"\xff\xfe\x00")
+    MLP(2, [4, 1], seed=0).save(directory / "good.json")
+    state = json.loads((directory / "good.json").read_text())
+    for name, change in (("version2.json", {"version": 2}), ("short.json", {"parameters": state["parameters"][:-1]}),
+                         ("text.json", {"parameters": ["x", *state["parameters"][1:]]}),
+                         ("other.json", {"format": "keras"})):
+        (directory / name).write_text(json.dumps({**state, **change}))
+    Perceptron(2).save(directory / "perceptron.json")
+    MLP(3, [4, 1], seed=0).save(directory / "three-inputs.json")
+    MLP(2, [4, 3], seed=0).save(directory / "three-outputs.json")
+    (directory / "good.json").unlink()
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("missing.json", ["missing.json: no such model file"]),
+    ("list.json", ["'list.json'", "expected a model state (a dict), got list"]),
+    ("truncated.json", ["'truncated.json' is not valid JSON"]),
+    ("binary.json", ["'binary.json' is not a model file: not UTF-8"]),
+    ("version2.json", ["format version 2 is not supported"]),
+    ("short.json", ["expected 17 parameters, got 16"]),  # 4 x (2 weights + bias) + 4 weights + bias
+    ("text.json", ["parameter 0 must be a number, got str 'x'"]),
+    ("other.json", ["format 'keras' is not a microgradnet model"]),
+    ("perceptron.json", ["holds a Perceptron, not a MLP"]),
+    ("three-inputs.json", ["three-inputs.json: the model takes 3 inputs; --data moons has 2"]),
+    ("three-outputs.json", ["three-outputs.json: the model has 3 outputs;", "needs 1"]),
+])
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_bad_model_file_is_one_line_exit_2_and_nothing_written(tmp_path, command, name, words):
+    bad_model_files(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    if command == "train":
+        result = run(tmp_path, "train", "--init", name, "--loss", "hinge", "--save", "out.json", "--plot", "b.png")
+    else:
+        result = run(tmp_path, "evaluate", "--model", name, "--loss", "hinge", "--plot", "b.png")
+    assert_one_line_error(result, *words)
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--hidden", "16"], ["the saved model has hidden [4], not --hidden 16"]),
+    (["--activation", "tanh"], ["the saved model has activation 'relu', not --activation tanh"]),
+    (["--data", "blobs", "--loss", "cross_entropy"], ["the model has 1 output;", "on 3 classes needs 3"]),
+])
+def test_train_init_refuses_options_that_contradict_the_saved_model(tmp_path, args, words):
+    MLP(2, [4, 1], seed=0).save(tmp_path / "m.json")
+    result = run(tmp_path, "train", "--init", "m.json", *args, "--save", "out.json")
+    assert_one_line_error(result, *words)
+    assert not (tmp_path / "out.json").exists()

@@ -173,3 +173,17 @@ def test_non_numbers_are_type_errors() -> None:
         mse(values(1.0), ["1"])
     with pytest.raises(TypeError, match="expected a list of class logits, got Value"):
         cross_entropy([[1.0], Value(2.0)], [0, 0])
+
+
+def test_each_named_loss_carries_its_facts() -> None:
+    from microgradnet.losses import LOSSES
+
+    assert LOSSES["binary_cross_entropy"] is LOSSES["bce"] and LOSSES["mse"].function is mse
+    assert [name for name, loss in LOSSES.items() if loss.classification] == [
+        "hinge", "bce", "cross_entropy", "binary_cross_entropy"]
+    assert LOSSES["hinge"].class_targets([0, 1, 1]) == [-1, 1, 1] == LOSSES["mse"].class_targets([0, 1, 1])
+    assert LOSSES["bce"].class_targets([0, 1]) == [0, 1] and LOSSES["hinge"].class_targets([-1, 1]) == [-1, 1]
+    assert LOSSES["cross_entropy"].outputs_needed(3) == 3 and LOSSES["hinge"].outputs_needed(2) == 1
+    with pytest.raises(ValueError, match="loss 'cross_entropy' needs a model with one output per class"):
+        LOSSES["cross_entropy"].check_outputs("fit", Value(1.0))
+    assert LOSSES["hinge"](Value(0.5), 1).data == 0.5  # max(0, 1 - 1 * 0.5)

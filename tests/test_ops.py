@@ -655,3 +655,39 @@ def test_batched_domain_error_is_the_scalar_rules_message_at_the_first_bad_sampl
 
 def test_every_op_the_engine_makes_has_a_batched_rule():
     assert all(ops.batched_rule(op) is not None for op in [*UNARY_BATCHED, *BINARY_BATCHED, *NARY_BATCHED, ops.BIASED_DOT])
+
+
+# --- the op record ------------------------------------------------------------------------------------
+
+def test_ops_are_records_equal_by_their_fields_not_their_label() -> None:
+    assert str(ops.SUM) == str(ops.ADD) == "+" and ops.SUM != ops.ADD
+    assert {ops.ADD: 1}.get(ops.SUM) is None and {ops.ADD: 1}.get(ops.ADD) == 1
+    assert ops.with_const("+", 1.0) is ops.with_const("+", 1.0)  # built once per constant
+    assert ops.with_const("+", 1.0) != ops.with_const("*", 1.0) and ops.with_const("*", 2.0) != ops.with_const("*", 3.0)
+    for op, numbers, value in ((ops.MUL, (2.0, 3.0), 6.0), (ops.with_const("*", -0.5), (2.0,), -1.0),
+                               (ops.MAX, (2.0, 3.0), 3.0)):
+        twin = pickle.loads(pickle.dumps(op))  # no __reduce__ of its own: the record's fields pickle
+        assert twin == op and hash(twin) == hash(op) and twin.rule(*numbers)[0] == value
+
+
+def test_signed_zero_constants_are_two_ops() -> None:
+    negative, positive = ops.with_const("*", -0.0), ops.with_const("*", 0.0)
+    assert negative != positive and negative.constant is not None and math.copysign(1.0, negative.constant) == -1.0
+    x = Value(2.0)
+    assert math.copysign(1.0, (x * -0.0).data) == -1.0 and math.copysign(1.0, (x * 0.0).data) == 1.0
+
+
+def test_each_input_has_its_derivative_and_the_variables_it_reads() -> None:
+    x, y = Value(0.5), Value(1.5)
+    assert [(d.variable, d.uses) for d in (x / y).op.derivatives_for(2)] == [("x", ("y",)), ("y", ("x", "y"))]
+    pair = microgradnet.dot([x, y], [y, x]).op.derivatives_for(4)
+    assert [(d.variable, d.uses) for d in pair] == [("w1", ("x1",)), ("x1", ("w1",)), ("w2", ("x2",)), ("x2", ("w2",))]
+    assert [d.variable for d in microgradnet.max([x, y, x]).op.derivatives_for(3)] == ["x1", "x2", "x3"]
+
+
+def test_an_op_reads_as_the_slides_write_it() -> None:
+    assert ops.MUL.reads(["2.00", "-1.00"]) == "2.00 * (-1.00)"  # a negative operand in parentheses
+    assert ops.EXP.reads(["-1.00"]) == "exp(-1.00)"  # but not inside a call
+    assert ops.with_const("+", -3.0).reads(["x"]) == "x - 3" and ops.with_const("r/", 1.0).reads(["x"]) == "1 / x"
+    assert ops.BIASED_DOT.reads(["b", "w1", "x1", "w2", "x2"]) == "w1 * x1 + w2 * x2 + b"
+    assert ops.MAX.reads(["a", "b", "c"]) == "max(a, b, c)"

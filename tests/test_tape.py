@@ -537,3 +537,14 @@ def test_the_sample_tape_refuses_targets_its_loss_refuses():
     compiled = compile_loss(MLP(2, [3, 1], seed=0), "hinge", batched=True)
     with pytest.raises(ValueError, match="hinge: target of sample 1 must be one of"):
         compiled.forward([[0.0, 1.0], [1.0, 0.0]], [1, 0])
+
+
+def test_listing_reads_each_instruction_as_an_expression():
+    tape = record(lambda x: 1 / ((x * -1).exp() + 1), 2.0)
+    assert str(tape).splitlines()[4:8] == ["%1 = %0 * (-1)", "%2 = exp(%1)", "%3 = %2 + 1", "%4 = 1 / %3"]
+
+
+def test_a_constant_whose_sign_of_zero_follows_the_data_is_refused():
+    # x * 0.0 and x * -0.0 are different ops (2 * -0.0 is -0.0): a tape of one would replay the wrong zero
+    with pytest.raises(TapeError, match="different graph"):
+        record(lambda x: x * (0.0 if x.data > 0 else -0.0), 1.0)

@@ -1,5 +1,5 @@
 """The ``microgradnet`` command line, every subcommand in one place: ``demo``, ``example``, ``graph``, ``train``,
-``practice`` and ``worksheet``.
+``evaluate``, ``export``, ``practice`` and ``worksheet``.
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -7,6 +7,7 @@ slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line a
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import sys
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NoReturn
 
 from . import __version__
+from .files import check_output, write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .engine import Value
     from .examples import GraphExample, TrainingExample
+    from .nn import MLP
     from .trace import Step
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
@@ -164,10 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: moons)")
     train.add_argument("--samples", type=_positive_int, metavar="N",
                        help="number of points (default: the data set's, 100; xor: its 4 corners)")
-    train.add_argument("--hidden", type=_layer_sizes, default=[16, 16], metavar="16,16",
-                       help="hidden layer sizes (default: 16,16)")
-    train.add_argument("--activation", choices=MLP_ACTIVATIONS, default="relu", metavar="NAME",
-                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} (default: relu)")
+    train.add_argument("--hidden", type=_layer_sizes, metavar="16,16",
+                       help="hidden layer sizes (default: 16,16; with --init, the saved model's)")
+    train.add_argument("--activation", choices=MLP_ACTIVATIONS, metavar="NAME",
+                       help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} "
+                       "(default: relu; with --init, the saved model's)")
     train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
     rate = train.add_mutually_exclusive_group()
     rate.add_argument("--lr", type=_positive_float, help="a constant SGD learning rate (default: --lr-schedule's)")
@@ -182,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
                        help="seed of the data, the weights and the batches (default: 0)")
     train.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    train.add_argument("--init", metavar="FILE",
+                       help="continue training the model saved in FILE (its architecture and weights)")
     train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
     train.add_argument("--animate", metavar="FILE",
@@ -192,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record one sample's step once and replay it: over the whole batch with NumPy (batch, "
                        "the default; the same numbers to rounding) or row by row (rows; the same floats)")
     train.set_defaults(run=_train)
+
+    _add_model_commands(commands, losses)
 
     practice = commands.add_parser(
         "practice", help="do a backward pass by hand, checked step by step",
@@ -351,14 +359,11 @@ def _graph(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from . import data
     from .losses import LOSSES, default_loss
-    from .nn import MLP
     from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
 
-    make = getattr(data, f"make_{args.data}")
-    X, y = make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
+    X, y = _dataset(args)
     classes = max(y) + 1
     loss = default_loss(classes) if args.loss is None else LOSSES[args.loss]
     if classes > 2 and not loss.per_class:
@@ -373,7 +378,7 @@ def _train(args: argparse.Namespace) -> None:
 
         check_animation_path(args.animate)
     targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
-    model = MLP(2, [*args.hidden, nout], activation=args.activation, seed=args.seed)
+    model = _initial_model(args, nout, classes)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
     if args.lr is None:
         start, end = args.lr_schedule
@@ -402,6 +407,129 @@ def _train(args: argparse.Namespace) -> None:
         from .plot import animate
 
         written.files.append(animate(history, X, y, args.animate))
+    written.report()
+
+
+# --- saved models: train --init, evaluate, export ------------------------------------------
+
+def _add_model_commands(commands: argparse._SubParsersAction, losses: list[str]) -> None:
+    """The subcommands that read a model file written by ``train --save``: evaluate and export."""
+    evaluate = commands.add_parser(
+        "evaluate", help="the loss and accuracy of a saved model on a 2-D data set",
+        description="Load a model saved by train --save and print its loss and accuracy on a data set made "
+        "as train makes it (the same --data, --samples and --seed give the same points).",
+    )
+    evaluate.add_argument("--model", required=True, metavar="FILE", help="the model file (train --save)")
+    evaluate.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: moons)")
+    evaluate.add_argument("--samples", type=_positive_int, metavar="N",
+                          help="number of points (default: the data set's, 100; xor: its 4 corners)")
+    evaluate.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                          help="seed of the data (default: 0)")
+    evaluate.add_argument("--loss", choices=losses,
+                          help="(default: hinge for a model with one output, cross_entropy for one per class)")
+    evaluate.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
+    evaluate.set_defaults(run=_evaluate)
+
+    export = commands.add_parser(
+        "export", help="write a saved model as a standalone PyTorch script",
+        description="Write a Python script that rebuilds the network saved in FILE in PyTorch (float64) with its "
+        "weights; run, it checks its outputs against microgradnet's. Needs torch: pip install 'microgradnet[torch]'.",
+    )
+    export.add_argument("model", metavar="FILE", help="the model file (train --save)")
+    export.add_argument("--to", choices=("torch",), default="torch", help="the framework (default: torch)")
+    export.add_argument("--out", required=True, metavar="SCRIPT", help="the script to write, e.g. model.py")
+    export.set_defaults(run=_export)
+
+
+def _dataset(args: argparse.Namespace) -> tuple[list[list[float]], list[int]]:
+    """The points of ``--data`` with ``--samples`` and ``--seed``: train and evaluate make the same ones."""
+    from . import data
+
+    make = getattr(data, f"make_{args.data}")
+    return make(seed=args.seed) if args.samples is None else make(n=args.samples, seed=args.seed)
+
+
+def _load_model(path: str, option: str) -> MLP:
+    """The MLP saved in ``path``; any bad file is one line with ``Module.load``'s message, naming the file."""
+    from .nn import MLP
+
+    try:
+        return MLP.from_file(path)  # type: ignore[return-value]
+    except FileNotFoundError:
+        raise CliError(f"{option} {path}: no such model file") from None
+    except OSError as err:
+        raise CliError(f"{option} {path}: cannot read it: {err.strerror or err}") from None
+    except (TypeError, ValueError) as err:
+        raise CliError(f"{option}: {err}") from None
+
+
+def _check_fits(model: MLP, option: str, path: str, data: str, outputs: int, needs: str) -> None:
+    """A one-line error unless ``model`` reads the 2-D points of ``data`` and has ``outputs`` outputs."""
+    if model.nin != 2:
+        raise CliError(f"{option} {path}: the model takes {model.nin} inputs; --data {data} has 2")
+    if model.nouts[-1] != outputs:
+        has = f"{model.nouts[-1]} output{'s' if model.nouts[-1] > 1 else ''}"
+        raise CliError(f"{option} {path}: the model has {has}; {needs} needs {outputs}")
+
+
+def _initial_model(args: argparse.Namespace, nout: int, classes: int) -> MLP:
+    """The model ``train`` starts from: new weights of --hidden and --activation, or the model of --init."""
+    from .nn import MLP
+
+    if args.init is None:
+        hidden = [16, 16] if args.hidden is None else args.hidden
+        return MLP(2, [*hidden, nout], activation=args.activation or "relu", seed=args.seed)
+    model = _load_model(args.init, "--init")
+    _check_fits(model, "--init", args.init, args.data, nout, f"--loss {args.loss or 'hinge'} on {classes} classes")
+    for option, given, saved in (("--hidden", args.hidden, model.nouts[:-1]),
+                                 ("--activation", args.activation, model.activation)):
+        if given is not None and given != saved:
+            shown = ",".join(map(str, given)) if isinstance(given, list) else given
+            raise CliError(f"--init {args.init}: the saved model has {option[2:]} {saved!r}, not {option} {shown} "
+                           f"(leave {option} out to continue the saved model)")
+    print(f"Continuing the model saved in {args.init}")
+    return model
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    from .losses import LOSSES
+    from .plot import plot_decision_boundary
+    from .train import evaluate, predict
+
+    if args.plot:
+        check_output(args.plot, "evaluate --plot")
+    model = _load_model(args.model, "--model")
+    X, y = _dataset(args)
+    classes = max(y) + 1
+    one_output = model.nouts[-1] == 1
+    if args.loss is None:
+        loss = next(loss for loss in LOSSES.values() if loss.classification and loss.per_class != one_output)
+    else:
+        loss = LOSSES[args.loss]
+    _check_fits(model, "--model", args.model, args.data, loss.outputs_needed(classes),
+                f"--loss {loss.name} on --data {args.data} ({classes} classes)")
+    final_loss = evaluate(model, X, loss.class_targets(y), loss=loss.name)["loss"]
+    correct = sum(p == t for p, t in zip(predict(model, X), y))  # as train counts it
+    print(f"Evaluating {model!r} from {args.model}")
+    print(f"on {args.data} ({len(X)} points, {classes} classes, seed {args.seed}), {loss.name} loss")
+    print(f"loss {final_loss:.4f}, accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
+    written = Written()
+    if args.plot:
+        written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
+    written.report()
+
+
+def _export(args: argparse.Namespace) -> None:
+    check_output(args.out, "export --out")
+    model = _load_model(args.model, "export")
+    try:
+        from .torch_bridge import export_script
+    except ImportError:
+        raise CliError("export --to torch needs PyTorch: pip install 'microgradnet[torch]'") from None
+    write_atomic(args.out, export_script(model, source=args.model), "export --out")
+    print(f"Exported {model!r} to a PyTorch script; run it to check it: python {args.out}")
+    written = Written()
+    written.files.append(Path(args.out))
     written.report()
 
 
@@ -640,9 +768,11 @@ class Written:
         try:
             draw(ax)
             fig.tight_layout()
-            fig.savefig(path, dpi=150)
+            png = io.BytesIO()
+            fig.savefig(png, format="png", dpi=150)
         finally:
             plt.close(fig)
+        write_atomic(path, png.getvalue(), "plot")
         self.files.append(path)
 
     def report(self) -> None:

@@ -415,6 +415,21 @@ class MLP(Module):
     def _summary_rows(self) -> list[Module]:
         return list(self.layers)
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (needs ``microgradnet[torch]``):
+        Linear layers, their activations, PReLU, maxout as Linear + max over pieces, dropout."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any, seed: int | None = None) -> MLP:
+        """The MLP a ``torch.nn.Sequential`` of the layers ``to_torch`` makes computes, with its weights;
+        a ValueError names the first layer that does not map. ``seed`` seeds the dropout masks."""
+        from .torch_bridge import from_torch
+
+        return from_torch(module, seed)
+
     def __repr__(self) -> str:
         parts = []
         for layer in self.layers:
