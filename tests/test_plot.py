@@ -290,3 +290,27 @@ def test_animate_refuses_a_suffix_it_cannot_write(tmp_path, name, message):
     with pytest.raises(ValueError, match=message):
         check_animation_path(tmp_path / name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_diagnostics_count_dead_relu_units_and_saturated_tanh_outputs():
+    from microgradnet.plot import plot_diagnostics
+
+    X, y = make_moons(30, seed=1)
+    model = MLP(2, [5, 5, 1], seed=3)
+    for neuron in model.layers[1].neurons[:2]:  # two units of the second layer never fire: their bias is very negative
+        neuron.b.data = -100.0
+    history = fit(model, X, y, epochs=3, lr=0.01, progress=False, diagnostics=True)
+    assert len(history.layers) == 3 and len(history.update_ratios) == 3
+    _, second = history.layers[-1]
+    assert second.dead >= 2 and len(second.activations) == 30 * 5 and len(second.gradients) == 5 * 5
+    assert all(g == 0.0 for g in second.gradients[:10])  # a dead unit's weights get no gradient
+    tanh = fit(MLP(2, [4, 1], activation="tanh", seed=0), [[50.0, 50.0], [-50.0, -50.0]], [1, 0], epochs=1,
+               lr=0.0001, progress=False, diagnostics=True)
+    expected = sum(abs(a) > 0.97 for a in tanh.layers[0][0].activations) / 8
+    assert tanh.layers[0][0].saturated == expected and expected > 0.5
+    plt.close(plot_diagnostics(history))
+
+
+def test_diagnostics_need_an_mlp():
+    with pytest.raises(ValueError, match="diagnostics=True reads the hidden layers of an nn.MLP"):
+        fit(MLP(2, [1], seed=0), [[0.0, 1.0]], [1], epochs=1, progress=False, diagnostics=True)

@@ -341,3 +341,40 @@ def animate(history: History, X: Sequence[Sequence[float]], y: Sequence[Any], pa
         subprocess.run(["ffmpeg", "-loglevel", "error", "-framerate", str(fps), "-i", pattern, "-pix_fmt", "yuv420p",
                         "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", str(movie)], check=True)
         return write_atomic(target, movie.read_bytes(), "animate")
+
+
+def plot_diagnostics(history: History, epoch: int = -1, fig: Any = None) -> Any:
+    """Why a network learns or stops: per hidden layer, the histogram of its activations and of its weight
+    gradients at ``epoch`` (``fit(..., diagnostics=True)``), and the update-to-data ratio of every step (log10,
+    with the 1e-3 a healthy run stays near). Returns the Figure (a new one when ``fig`` is None)."""
+    if not history.layers:
+        raise ValueError("plot_diagnostics: the history has no layer diagnostics "
+                         "(train with fit(..., diagnostics=True))")
+    import matplotlib.pyplot as plt
+
+    layers = history.layers[epoch]
+    shown = len(history.layers) + epoch + 1 if epoch < 0 else epoch + 1
+    fig = fig if fig is not None else plt.figure(figsize=(13, 3.8))
+    activations, gradients, ratios = fig.subplots(1, 3)
+    for k, stats in enumerate(layers):
+        notes = [f"{stats.dead} dead" if stats.activation == "relu" else "",
+                 f"{stats.saturated:.0%} saturated" if stats.saturated is not None else ""]
+        note = ", ".join(n for n in notes if n)
+        label = f"layer {k + 1} ({stats.activation}{': ' + note if note else ''})"
+        activations.hist(stats.activations, bins=40, histtype="step", linewidth=1.2, label=label)
+        gradients.hist(stats.gradients, bins=40, histtype="step", linewidth=1.2, label=f"layer {k + 1}")
+        steps = [row[k] for row in history.update_ratios]
+        ratios.plot(range(1, len(steps) + 1), [math.log10(r) if r > 0 else math.nan for r in steps],
+                    label=f"layer {k + 1}")
+    activations.set_title(f"activations after epoch {shown}")
+    activations.set_xlabel("output of a unit at a training point")
+    gradients.set_title(f"weight gradients, last step of epoch {shown}")
+    gradients.set_xlabel("d loss / d w")
+    ratios.axhline(-3.0, color="gray", linestyle=":", label="1e-3")
+    ratios.set_title("update-to-data ratio per step")
+    ratios.set_xlabel("step")
+    ratios.set_ylabel("log10 std(Δw) / std(w)")
+    for ax in (activations, gradients, ratios):
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -57,6 +57,23 @@ class Snapshot:
 
 
 @dataclass
+class LayerStats:
+    """One hidden layer of an MLP after an epoch, over the training points: what a course plots to see why a network
+    stopped learning (as in the makemore lectures).
+
+    ``dead``: relu units whose output is 0 at every point. ``saturated``: the share of outputs in a squashing
+    unit's flat ends (tanh, hard_tanh: |a| > 0.97; sigmoid: a < 0.03 or a > 0.97), None for other activations.
+    ``activations``: every output at every point; ``gradients``: the layer's weight gradients of the epoch's last step.
+    """
+
+    activation: str
+    dead: int
+    saturated: float | None
+    activations: list[float]
+    gradients: list[float]
+
+
+@dataclass
 class History:
     """Per-epoch metrics of a ``fit`` run, by attribute (``h.loss``) or key (``h["loss"]``).
 
@@ -73,6 +90,8 @@ class History:
     best_epoch: int | None = None
     stopped_epoch: int | None = None
     snapshots: list[Snapshot] = field(default_factory=list)  # fit(live=...): the boundary every k epochs
+    layers: list[list[LayerStats]] = field(default_factory=list)  # fit(diagnostics=True): per epoch, per layer
+    update_ratios: list[list[float]] = field(default_factory=list)  # per step, per layer: std(Δw) / std(w)
 
     METRICS: ClassVar[tuple[str, ...]] = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -428,6 +447,7 @@ def fit(
     lr_schedule: Callable[[int], float] | None = None,
     compile: bool | str = False,
     live: bool | int = False,
+    diagnostics: bool = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` by minibatch gradient descent and return the per-epoch ``History``.
 
@@ -448,6 +468,9 @@ def fit(
             snapshots over the run) into ``history.snapshots``; in Jupyter they are drawn live as they come
             (``plot.LiveView``: boundary, loss and accuracy), in a terminal the progress bar stays the view.
             ``plot.animate(history, X, y, "boundary.gif")`` writes them as an animation.
+        diagnostics: per epoch, each hidden layer's ``LayerStats`` in ``history.layers`` (dead relu units,
+            saturation, activations, weight gradients), and per step each layer's update-to-data ratio in
+            ``history.update_ratios``; ``plot.plot_diagnostics`` draws them. Needs an ``nn.MLP``.
     """
     X, y = _check_data("fit", X, y)
     loss_fn, classification, spec = _resolve_loss("fit", loss, y)
@@ -474,6 +497,10 @@ def fit(
         data_loss = loss_fn(outputs, batch_targets)
         return [data_loss + l2 * l2_penalty(params) if l2 else data_loss, data_loss]
 
+    layers = _hidden_layers(model) if diagnostics else []
+    if diagnostics and not layers:
+        raise ValueError(f"fit: diagnostics=True reads the hidden layers of an nn.MLP, got {type(model).__name__} "
+                         "with none")
     every = _live_every(live, epochs)
     if every and any(len(x) != 2 for x in X):
         width = next(len(x) for x in X if len(x) != 2)
@@ -514,6 +541,7 @@ def fit(
         total_loss, correct = 0.0, 0
         for start in range(0, len(order), size):
             batch = order[start:start + size]
+            before = [[w.data for w in _weights(layer)] for layer in layers]
             if compiled is None:
                 data_loss, outputs = _graph_step(model, [X[i] for i in batch], [targets[i] for i in batch],
                                                  objective, optimizer, spec)
@@ -522,6 +550,9 @@ def fit(
                     batch.sort(key=targets.__getitem__)  # a mean ignores order; sorted, batches share tapes
                 data_loss, outputs = _tape_step(compiled, [X[i] for i in batch], [targets[i] for i in batch],
                                                 optimizer)
+            if layers:
+                ratios = [_update_ratio(old, _weights(layer)) for old, layer in zip(before, layers)]
+                history.update_ratios.append(ratios)
             total_loss += data_loss * len(batch)
             if classification:
                 correct += _correct(outputs, [y[i] for i in batch])
@@ -534,6 +565,8 @@ def fit(
             if classification:
                 history.val_accuracy.append(metrics["accuracy"])
         bar.set_postfix({name: round(history[name][-1], 4) for name in history.keys()}, refresh=False)
+        if layers:
+            history.layers.append(_layer_stats(model, layers, X))
         if watch is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
             watch.snap(epoch + 1)
         if patience is not None:
@@ -550,6 +583,63 @@ def fit(
     watched = history.val_loss or history.loss
     history.best_epoch = watched.index(min(watched))
     return history
+
+
+def _hidden_layers(model: Model) -> list[Any]:
+    """The hidden ``nn.Layer``s of an MLP (empty for any other model)."""
+    from .nn import MLP, Layer
+
+    if not isinstance(model, MLP):
+        return []
+    return [layer for layer in model.layers[:-1] if isinstance(layer, Layer)]
+
+
+def _weights(layer: Any) -> list[Value]:
+    return [w for neuron in layer.neurons for w in neuron.w]
+
+
+def _std(values: Sequence[float]) -> float:
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+
+
+def _update_ratio(before: list[float], weights: list[Value]) -> float:
+    """std(w_after - w_before) / std(w_before): the update-to-data ratio of one step (about 1e-3 is healthy)."""
+    spread = _std(before)
+    return _std([w.data - b for w, b in zip(weights, before)]) / spread if spread else math.inf
+
+
+SATURATED = 0.97  # |a| beyond this is on a squashing unit's flat end, where its derivative is about 0
+
+
+def _layer_stats(model: Model, layers: list[Any], X: list) -> list[LayerStats]:
+    """Each hidden layer's LayerStats over the points ``X`` (forward in eval mode, no graph)."""
+    from .nn import MLP
+
+    assert isinstance(model, MLP)
+    outputs: dict[int, list[list[float]]] = {id(layer): [] for layer in layers}
+    with _inference(model):
+        for x in X:
+            values: Any = [Value(as_float(v, "fit: input")) for v in x]
+            for layer in model.layers:
+                values = layer(values)
+                values = values if isinstance(values, list) else [values]
+                if id(layer) in outputs:
+                    outputs[id(layer)].append([v.data for v in values])
+    stats = []
+    for layer in layers:
+        rows = outputs[id(layer)]
+        flat = [a for row in rows for a in row]
+        kind = layer.activation
+        dead = sum(all(row[j] <= 0.0 for row in rows) for j in range(len(rows[0]))) if kind == "relu" else 0
+        if kind in ("tanh", "hard_tanh"):
+            saturated: float | None = sum(abs(a) > SATURATED for a in flat) / len(flat)
+        elif kind == "sigmoid":
+            saturated = sum(a < 1 - SATURATED or a > SATURATED for a in flat) / len(flat)
+        else:
+            saturated = None
+        stats.append(LayerStats(kind, dead, saturated, flat, [w.grad for w in _weights(layer)]))
+    return stats
 
 
 def _live_every(live: bool | int, epochs: int) -> int:
