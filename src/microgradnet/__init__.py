@@ -11,7 +11,7 @@ from .functional import GradcheckError, grad, gradcheck, numerical_grad
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
-from .plot import plot_activation, plot_decision_boundary, plot_history
+from .plot import LiveView, animate, plot_activation, plot_decision_boundary, plot_diagnostics, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
 from .tape import Tape, TapeError, record
 from .trace import trace_backward, trace_forward
@@ -34,6 +34,7 @@ __all__ = [
     "GradcheckError",
     "History",
     "Layer",
+    "LiveView",
     "Maxout",
     "Module",
     "Neuron",
@@ -44,6 +45,7 @@ __all__ = [
     "TapeError",
     "Value",
     "analysis",
+    "animate",
     "backward_walk",
     "binary_cross_entropy",
     "check_answers",
@@ -80,6 +82,7 @@ __all__ = [
     "path_sum_grad",
     "plot_activation",
     "plot_decision_boundary",
+    "plot_diagnostics",
     "plot_history",
     "practice",
     "predict",
