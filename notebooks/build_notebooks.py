@@ -78,7 +78,8 @@ def run_cell(client: Any, code: str) -> tuple[list[nbformat.NotebookNode], dict]
             break
         if kind == "clear_output":
             outputs.clear()
-        elif kind == "stream" and outputs and outputs[-1].output_type == "stream" and outputs[-1].name == content["name"]:
+        elif kind == "stream" and outputs and outputs[-1].output_type == "stream" \
+                and outputs[-1].name == content["name"]:
             outputs[-1].text += content["text"]
         elif kind in ("stream", "display_data", "execute_result", "error"):
             output = nbformat.v4.output_from_msg(msg)

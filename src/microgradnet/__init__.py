@@ -7,15 +7,20 @@ from .data import make_blobs, make_circles, make_moons, make_sine, make_spirals,
 from .engine import Value, backward_walk, detect_anomaly, dot, enable_grad, no_grad, topological_order, zero_grad
 from .engine import max as max  # the "as" marks a re-export: microgradnet.max, kept out of __all__ below
 from .engine import sum as sum
+from .exercises import random_graph
+from .feedback import diagnose, mistake_table, mistakes
 from .functional import GradcheckError, grad, gradcheck, numerical_grad
+from .grading import grade
 from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_penalty, mae, mse
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
 from .plot import LiveView, animate, plot_activation, plot_decision_boundary, plot_diagnostics, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
+from .quiz import gift, moodle_xml
 from .tape import Tape, TapeError, record
 from .trace import trace_backward, trace_forward
 from .train import CompiledLoss, ConvergenceError, History, compile_loss, evaluate, fit, gradient_descent, predict
+from .variants import Source, Variant, read_roster
 from .viz import draw_dot, forward_frames, show_steps, step_frames
 from .worksheet import worksheet
 
@@ -41,9 +46,11 @@ __all__ = [
     "Optimizer",
     "Perceptron",
     "PracticeResult",
+    "Source",
     "Tape",
     "TapeError",
     "Value",
+    "Variant",
     "analysis",
     "animate",
     "backward_walk",
@@ -54,6 +61,7 @@ __all__ = [
     "count_paths",
     "cross_entropy",
     "detect_anomaly",
+    "diagnose",
     "diamond",
     "dot",
     "draw_dot",
@@ -62,8 +70,10 @@ __all__ = [
     "evaluate",
     "fit",
     "forward_frames",
+    "gift",
     "grad",
     "gradcheck",
+    "grade",
     "gradient_descent",
     "hinge",
     "l1_penalty",
@@ -75,6 +85,9 @@ __all__ = [
     "make_sine",
     "make_spirals",
     "make_xor",
+    "mistake_table",
+    "mistakes",
+    "moodle_xml",
     "mse",
     "no_grad",
     "numerical_grad",
@@ -86,6 +99,8 @@ __all__ = [
     "plot_history",
     "practice",
     "predict",
+    "random_graph",
+    "read_roster",
     "record",
     "show_steps",
     "step_frames",

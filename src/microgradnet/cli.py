@@ -1,5 +1,5 @@
 """The ``microgradnet`` command line, every subcommand in one place: ``demo``, ``example``, ``graph``, ``train``,
-``evaluate``, ``export``, ``practice`` and ``worksheet``.
+``evaluate``, ``export``, ``practice``, ``worksheet`` and ``grade``.
 
 Every number printed comes from the engine (``trace``); this module only lays it out as the
 slides do. Bad input of any kind ends in one ``microgradnet: error: ...`` line and exit code 2.
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .examples import GraphExample, TrainingExample
     from .nn import MLP
     from .trace import Step
+    from .variants import Source
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 EXIT_ERROR = 2
@@ -221,8 +222,54 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
+    sheet.add_argument("--variants", type=_positive_int, metavar="N",
+                       help="N sheets with the same graph and different numbers, each with its own key")
+    sheet.add_argument("--roster", metavar="FILE",
+                       help="one sheet per student of FILE (one name or id per row), titled with the name")
+    sheet.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                       help="seed of the variants' numbers and of --random (default: 0)")
+    from .quiz import FORMATS as QUIZ_FORMATS
+
+    sheet.add_argument("--format", choices=("sheet", *QUIZ_FORMATS), default="sheet",
+                       help="sheet: drawings, answers sheets and keys (default); moodle: a Moodle XML quiz; "
+                       "gift: a GIFT quiz; one question per gradient, one question set per variant")
+    _random_arguments(sheet)
     sheet.set_defaults(run=_worksheet)
+    for command in (practice, sheet):
+        command.description = (f"{command.description} With --random, a fresh graph of --nodes op nodes over --ops, "
+                               "a node used twice with --fanout.")
+    practice.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                          help="seed of --random (default: 0)")
+    _random_arguments(practice)
+
+    grade = commands.add_parser(
+        "grade", help="grade a class's filled-in variant sheets: a CSV, a summary and the most-missed questions",
+        description="Reads each answers sheet (the .txt files of a directory, or the files given), grades it "
+        "against the key of the variant its 'sheet' lines name, writes one CSV row per sheet, prints a summary "
+        "and plots the most-missed questions. A sheet that cannot be read is reported and the others are "
+        "graded (exit 1 then, 0 when every sheet was graded).",
+    )
+    grade.add_argument("paths", nargs="+", metavar="DIR_OR_FILE", help="answers sheets, or directories of them")
+    grade.add_argument("--csv", required=True, metavar="FILE", help="the grades, one row per sheet")
+    grade.add_argument("--plot", metavar="FILE",
+                       help="the most-missed questions (PNG; default: the CSV's name + -missed.png)")
+    grade.add_argument("--reports", metavar="DIR", help="write each sheet's graded report into DIR")
+    grade.add_argument("--tolerance", type=_positive_float, default=0.005, metavar="T",
+                       help="accepted error; 0.005 accepts two decimals (default)")
+    grade.set_defaults(run=_grade)
     return parser
+
+
+def _random_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--random`` and its options: a fresh graph instead of an example or --expr."""
+    from .exercises import DEFAULT_OPS, RANDOM_OPS
+
+    parser.add_argument("--random", action="store_true", help="a random graph instead of an example or --expr")
+    parser.add_argument("--ops", default=",".join(DEFAULT_OPS), metavar="OPS",
+                        help=f"ops of --random, from {','.join(RANDOM_OPS)} (default: {','.join(DEFAULT_OPS)})")
+    parser.add_argument("--nodes", type=_positive_int, default=6, metavar="N",
+                        help="op nodes of --random (default: 6)")
+    parser.add_argument("--fanout", action="store_true", help="--random uses a node twice (its gradients add)")
 
 
 def _graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -558,11 +605,28 @@ def _graph_example(name: str) -> GraphExample:
     return built
 
 
+def _source(args: argparse.Namespace) -> Source:
+    """What a worksheet or practice command line names as a ``variants.Source``: an example, --expr or --random."""
+    from .exercises import parse_ops, random_graph, spec
+    from .variants import Source
+
+    if args.random:
+        if args.example is not None or args.expr is not None:
+            raise CliError("--random makes its own graph: give no EXAMPLE or --expr with it")
+        ops = parse_ops(args.ops)
+        random_graph(ops, args.nodes, args.fanout, args.seed)  # the errors of these options, before anything else
+        return Source("random", spec(ops, args.nodes, args.fanout, args.seed))
+    graph_from_args(args)  # the same checks and messages as a single worksheet
+    if args.expr is not None:
+        return Source("expr", args.expr, args.at)
+    return Source("example", args.example)
+
+
 def _practice(args: argparse.Namespace) -> int:
     """``microgradnet practice``: an interactive session on stdin, or ``--answers FILE`` graded (exit 0/1)."""
     from .practice import check_answers, practice, read_line
 
-    root = graph_from_args(args)
+    root = _source(args).build()[0] if args.random else graph_from_args(args)
     if args.answers is not None:
         return 0 if check_answers(root, args.answers, args.ask, args.tolerance).all_correct else 1
     practice(root, args.ask, args.tolerance, input=read_line, output=print)
@@ -570,19 +634,93 @@ def _practice(args: argparse.Namespace) -> int:
 
 
 def _worksheet(args: argparse.Namespace) -> int:
-    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them."""
+    """``microgradnet worksheet``: write the worksheet files into ``--out`` and list them.
+
+    With --variants, --roster or --random, every variant's numbers are made before anything is written.
+    """
+    from .variants import Variant, read_roster, variants
     from .worksheet import worksheet
 
-    root = graph_from_args(args)
+    if args.variants is not None and args.roster is not None:
+        raise CliError("give --variants N or --roster FILE, not both (a roster makes one sheet per name)")
+    if not (args.random or args.variants or args.roster):
+        root = graph_from_args(args)
+        name = args.name or args.example or "worksheet"
+        if args.format != "sheet":
+            return _quiz(args, [(root, name, name)], _output_dir(args.out), name)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            written = worksheet(root, args.out, name, ask=args.ask)
+        _list_written(written, caught)
+        return 0
+    source = _source(args)
+    if args.roster is not None:
+        made = variants(source, read_roster(args.roster), args.seed, args.ask)
+    elif args.variants is not None:
+        made = variants(source, args.variants, args.seed, args.ask)
+    else:  # --random alone: one sheet at the graph's own numbers, with sheet lines so that grade can read it
+        _, leaves = source.build()
+        made = [Variant(source, {label: leaf.data for label, leaf in leaves.items()}, "", ask=args.ask)]
+    name = args.name or source.name
+    out = _output_dir(args.out)  # only now: bad input has written nothing
+    if args.format != "sheet":
+        return _quiz(args, [(v.build()[0], v.title, v.stem(name)) for v in made], out, name)
+    from .variants import write_worksheets
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        written = worksheet(root, args.out, args.name or args.example or "worksheet", ask=args.ask)
-    print(f"Wrote {len(written)} files:")
-    for path in written:
-        print(f"  {path}")
+        written = write_worksheets(made, out, name=name)
+    _list_written(written, caught, f"{made[0].stem(name)} to {made[-1].stem(name)}" if len(made) > 1 else "")
+    return 0
+
+
+def _quiz(args: argparse.Namespace, sheets: list[tuple[Value, str, str]], out: Path, name: str) -> int:
+    """``worksheet --format moodle|gift``: one quiz file with a question set per sheet."""
+    from .files import write_atomic
+    from .quiz import SUFFIX, QuizSheet, gift, moodle_xml
+
+    write = moodle_xml if args.format == "moodle" else gift
+    text = write([QuizSheet(*sheet) for sheet in sheets], args.ask)
+    path = write_atomic(out / f"{name}{SUFFIX[args.format]}", text, f"worksheet --format {args.format}")
+    questions = text.count('<question type="numerical">') if args.format == "moodle" else text.count("{#")
+    print(f"Wrote {path}: {len(sheets)} question set{'s' * (len(sheets) > 1)}, {questions} numerical questions")
+    return 0
+
+
+def _list_written(written: list[Path], caught: list[warnings.WarningMessage], sheets: str = "") -> None:
+    """List the files a worksheet command wrote (a class's, ``sheets`` "first to last", in short), then its warnings."""
+    if sheets:
+        print(f"Wrote {len(written)} files into {written[0].parent}: worksheets {sheets} (drawing, answers sheet "
+              f"and key each) and the class list {written[-1].name}")
+    else:
+        print(f"Wrote {len(written)} files:")
+        for path in written:
+            print(f"  {path}")
     for warning in caught:
         print(f"microgradnet: {warning.message}", file=sys.stderr)
-    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """``microgradnet grade``: grade the sheets, print the summary, write the CSV, the plot and the reports.
+
+    Exit 0 when every sheet was graded, 1 when some could not be read (they are named in the summary).
+    """
+    from .files import check_output
+    from .grading import grade, write_grades
+
+    csv_path = Path(args.csv)
+    plot = Path(args.plot) if args.plot else csv_path.with_name(f"{csv_path.stem}-missed.png")
+    check_output(csv_path, "grade --csv")
+    check_output(plot, "grade --plot")
+    if args.reports is not None and Path(args.reports).exists() and not Path(args.reports).is_dir():
+        raise CliError(f"grade --reports: {args.reports} is a file, expected a directory")
+    grades = grade(args.paths, args.tolerance)
+    print(grades.summary())
+    reports = _output_dir(args.reports) if args.reports is not None else None
+    written = write_grades(grades, csv_path, plot if grades.graded else None, reports)
+    print(f"Wrote {csv_path}" + (f", {plot}" if grades.graded else "")
+          + (f" and {len(written) - 2} reports into {reports}" if reports is not None else ""))
+    return 1 if grades.failed else 0
 
 
 # --- text ------------------------------------------------------------------------------

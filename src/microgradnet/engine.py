@@ -27,6 +27,7 @@ class Value:
 
     # _upstream: d root / d self within the backward pass under way (scratch for backward_walk)
     __slots__ = ("_upstream", "data", "grad", "inputs", "label", "local_grads", "op")
+    _upstream: float
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = as_float(data, "Value()")

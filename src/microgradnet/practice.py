@@ -13,6 +13,10 @@ Answers file format (what ``worksheet`` writes for the student to fill in), one 
     1.1: -0.53      # question 1 of step 1 (step.input, both counted from 1)
     4: 0.20         # a step with one input: its number alone
     w0: -0.20       # the label of the input the gradient goes to, when one question leads there
+
+A variant's sheet (``variants.py``) also has ``sheet student:``, ``sheet graph:``, ``sheet at:`` and
+``sheet code:`` lines saying whose numbers it has; ``microgradnet grade`` reads them, ``check_answers``
+refuses such a sheet, as its numbers are not the graph's own.
 """
 from __future__ import annotations
 
@@ -24,9 +28,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .engine import Value, topological_order
+from .feedback import feedback, named
 from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
 
 ASK = ("downstream", "local")
+SHEET = "sheet "  # the lines of a variant's answers sheet that say which variant it is (variants.py) start so
 QUIT = ("", "q", "quit", "exit")
 HINT = ("h", "hint", "?")
 
@@ -267,12 +273,16 @@ class _Session:
         if given is None:
             return [f"    {text.strip()!r} is not a number, try again (h for a hint, q to stop)"]
         correct = q.accepts(given, self.tolerance)
-        self.result.answers.append(Answer(q, given, correct, self.hinted))
+        mistake = "" if correct else named(q, given, self.result.questions, self.tolerance)
+        note = "" if correct else q.explain() + (f"; {mistake}" if mistake else "")
+        self.result.answers.append(Answer(q, given, correct, self.hinted, note))
         self.hinted = False
-        feedback = ["    ✓ right" if correct else f"    ✗ not quite: {q.explain()}"]
+        lines = ["    ✓ right"] if correct else [f"    ✗ not quite: {q.explain()}"]
+        if mistake:
+            lines.append(f"      {mistake}")  # the usual mistake this number is, when it is one
         if self.current is None:
-            feedback.append(self.result.score)
-        return feedback
+            lines.append(self.result.score)
+        return lines
 
 
 def read_line(prompt: str) -> str:
@@ -406,6 +416,9 @@ def read_answers(text: str, qs: list[Question], source: str = "answers") -> dict
                 f"{source} line {number}: expected 'ID: number' (e.g. '1.1: -0.53'), got {raw.strip()!r}"
             )
         key = key.strip()
+        if key.startswith(SHEET) and key not in ids:
+            raise AnswersError(f"{source} line {number}: {key!r} makes this a variant's sheet, with numbers of its "
+                               f"own: grade it with 'microgradnet grade {source}'")
         if key not in ids:
             raise AnswersError(f"{source} line {number}: no question {key!r}; the questions are "
                                f"{qs[0].id} to {qs[-1].id} (step.input) or the inputs' labels")
@@ -433,22 +446,34 @@ def check_answers(
     """
     qs = questions(root, ask, tolerance)
     path = Path(answers_file)
+    result = grade_answers(read_answers_file(path), qs, str(path), tolerance)
+    if output is not None:
+        output(result.report())
+    return result
+
+
+def read_answers_file(path: Path) -> str:
+    """The text of an answers file, or an AnswersError naming it (missing, unreadable, not UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
+        return path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark (Notepad) is not part of line 1
     except OSError as err:
         raise AnswersError(f"cannot read the answers file {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise AnswersError(f"cannot read the answers file {path}: it is not UTF-8 text") from None
-    typed = read_answers(text, qs, str(path))
+
+
+def grade_answers(text: str, qs: list[Question], source: str = "answers", tolerance: float = 0.005) -> PracticeResult:
+    """Grade the answers in ``text`` against ``qs``: missing or non-numbers count as wrong, a wrong number
+    gets the mistake it matches (``feedback``) or the working."""
+    typed = read_answers(text, qs, source)
     result = PracticeResult(qs)
     for q in qs:
         raw = typed.get(q, "")
         given = parse_number(raw) if raw else None
         if given is not None:
-            result.answers.append(Answer(q, given, q.accepts(given, tolerance)))
+            correct = q.accepts(given, tolerance)
+            result.answers.append(Answer(q, given, correct, note="" if correct else feedback(q, given, qs, tolerance)))
         else:
             note = f"not a number: {raw!r}; {q.explain()}" if raw else f"unanswered; {q.explain()}"
             result.answers.append(Answer(q, None, False, note=note))
-    if output is not None:
-        output(result.report())
     return result

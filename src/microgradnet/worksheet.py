@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .engine import Value
+from .files import write_atomic
 from .practice import Question, questions
 from .trace import fmt, node_name, node_title, reading_order, trace_forward
 
@@ -44,12 +45,16 @@ def worksheet(
     name: str = "worksheet",
     ask: str = "downstream",
     formats: Sequence[str] = ("svg", "png"),
+    title: str = "",
+    sheet_lines: Sequence[str] = (),
 ) -> list[Path]:
     """Write the worksheet of ``root``'s backward pass into ``out_dir``; returns the files written.
 
     The drawing shows every value and a blank grad box; the answers sheet lists the questions of
     ``practice(root, ask)``; the key holds their numbers. Without Graphviz's ``dot`` the drawing
-    is written as ``name.dot`` (viz.save warns how to install it).
+    is written as ``name.dot`` (viz.save warns how to install it). ``title`` (instead of ``name``:
+    the student and the variant code) heads all three; ``sheet_lines`` (``variants``) go at the
+    top of the answers sheet.
     """
     from .viz import save
 
@@ -60,31 +65,36 @@ def worksheet(
         raise ValueError(f"worksheet: cannot write into {out}: it is a file, not a directory")
     with sheet_labels(root):
         qs = questions(root, ask)
-        written = save(_blank_drawing(root, ask), out / name, formats)
-        answers = out / f"{name}-answers.txt"
-        answers.write_text(answers_sheet(qs, name), encoding="utf-8")
-        key = out / f"{name}-key.md"
-        key.write_text(answer_key(root, qs, name), encoding="utf-8")
+        written = save(_blank_drawing(root, ask, title), out / name, formats)
+        heading = title or name
+        answers = write_atomic(out / f"{name}-answers.txt", answers_sheet(qs, heading, sheet_lines), "worksheet")
+        key = write_atomic(out / f"{name}-key.md", answer_key(root, qs, heading), "worksheet")
     return [*written, answers, key]
 
 
-def _blank_drawing(root: Value, ask: str) -> graphviz.Digraph:
+def _blank_drawing(root: Value, ask: str, title: str = "") -> graphviz.Digraph:
     """``draw_dot``'s drawing of ``root`` with every value shown and every grad box left blank."""
     from .viz import draw_dot
 
     todo = ("fill in the grad of every box, from the output back to the inputs" if ask == "downstream"
             else "write the local gradient on every edge into an op")
-    return draw_dot(root, show_grad="blank", max_nodes=None, caption=f"Backward pass by hand: {todo}")
+    caption = f"{title}: backward pass by hand: {todo}" if title else f"Backward pass by hand: {todo}"
+    return draw_dot(root, show_grad="blank", max_nodes=None, caption=caption)
 
 
-def answers_sheet(qs: list[Question], name: str) -> str:
-    """The sheet the student fills in: a commented ``ID:`` line per question, in backward order."""
+def answers_sheet(qs: list[Question], name: str, sheet_lines: Sequence[str] = ()) -> str:
+    """The sheet the student fills in: a commented ``ID:`` line per question, in backward order.
+
+    ``sheet_lines`` (which variant this is) follow the header, told apart as lines to leave alone.
+    """
     what = "downstream gradient (upstream × local)" if qs[0].ask == "downstream" else "local gradient"
     lines = [
         f"# Worksheet {name}: the backward pass of {qs[0].node.label} = {fmt(qs[0].node.data, qs[0].digits)}, by hand.",
         f"# After each colon write the {what}, to {qs[0].digits} decimals.",
         "# Lines are 'ID: number'; the question ID is step.input. '#' starts a comment.",
     ]
+    if sheet_lines:
+        lines += ["", "# Leave the 'sheet' lines as they are: they say which numbers your sheet has.", *sheet_lines]
     width = max(len(q.id) for q in qs) + 2
     step = None
     for q in qs:
