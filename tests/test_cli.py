@@ -288,10 +288,15 @@ def test_console_script_is_the_same_command(tmp_path):
         (["train", "--loss", "bogus"], ["--loss"]),
         (["train", "--batch-size", "0"], ["--batch-size"]),
         (["train", "--activation", "nope"], ["--activation"]),
-        (["train", "--data", "blobs", "--epochs", "1"], ["3 classes", "cross_entropy"]),
-        (["train", "--data", "blobs", "--save", "new/model.json", "--plot", "plots/b.png"], ["3 classes"]),
+        (["train", "--data", "blobs", "--loss", "hinge", "--epochs", "1"], ["3 classes", "cross_entropy"]),
+        (["train", "--data", "blobs", "--loss", "mse", "--save", "new/model.json", "--plot", "plots/b.png"],
+         ["3 classes"]),
         (["train", "--samples", "1", "--history", "plots/h.png"], ["make_moons: n must be an int >= 2"]),
         (["train", "--save", "a-file/model.json"], ["a-file"]),
+        (["train", "--animate", "b.avi"], ["b.avi", "expected a file ending in .gif or .mp4"]),
+        (["train", "--animate", "a-file/b.gif"], ["a-file"]),
+        (["train", "--lr-schedule", "linear:1,x"], ["--lr-schedule", "linear:START,END"]),
+        (["train", "--lr", "0.1", "--lr-schedule", "linear:1,0.1"], ["not allowed with argument --lr"]),
         (["train", "--plot", "."], ["directory"]),
         (["bogus"], ["invalid choice: 'bogus'"]),
         (["--nope"], ["--nope"]),
@@ -465,6 +470,31 @@ def test_html_into_an_unwritable_directory(tmp_path, monkeypatch, capsys):
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "is not writable" in err
     assert list(locked.iterdir()) == []
+
+
+def test_the_readmes_train_command_reaches_97_percent(tmp_path):
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("microgradnet train "))
+    args = command.split()[1:]
+    result = run(tmp_path, *args, "--no-progress", timeout=120)
+    assert result.returncode == 0, result.stderr
+    from microgradnet.data import make_moons
+
+    X, y = make_moons(seed=0)
+    model = MLP.from_file(tmp_path / args[args.index("--save") + 1])
+    accuracy = sum(p == t for p, t in zip(predict(model, X), y)) / len(y)
+    assert accuracy >= 0.97
+
+
+def test_train_picks_cross_entropy_for_three_classes_and_animates(tmp_path):
+    from PIL import Image
+
+    result = run(tmp_path, "train", "--data", "blobs", "--epochs", "10", "--compile", "--no-progress",
+                 "--animate", "b.gif", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "cross_entropy loss" in result.stdout
+    with Image.open(tmp_path / "b.gif") as gif:
+        assert gif.n_frames == 11  # a snapshot before training and after each of the 10 epochs (10 // 50 -> every 1)
 
 
 # --- saved models: evaluate and train --init -----------------------------------------------

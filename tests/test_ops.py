@@ -560,6 +560,103 @@ def test_max_breaks_ties_towards_the_first_and_refuses_empty_input() -> None:
         microgradnet.max([])
 
 
+# --- batched rules: each equals its scalar rule, sample by sample -----------------------------
+
+import numpy as np  # noqa: E402  (the batched rules' own dependency; the scalar tests above need none)
+
+BATCH_REL = 1e-14  # NumPy's exp/log/tanh may round differently from math's in the last ulp or two
+
+UNARY_BATCHED = [ops.EXP, ops.LOG, ops.SQRT, ops.TANH, ops.SIGMOID, ops.SOFTPLUS, ops.RELU, ops.ABS, ops.HARD_TANH,
+                 *(ops.with_const(kind, c) for kind, c in [("+", 1.5), ("+", -2.0), ("*", -1.0), ("*", 0.5),
+                                                           ("r-", 1.0), ("/", 4.0), ("r/", 2.0), ("**", 2.0),
+                                                           ("**", 3.0), ("**", 0.5), ("**", -1.0), ("**", 0.0),
+                                                           ("r**", 2.0), ("leaky_relu", 0.01), ("leaky_relu", 0.3),
+                                                           ("elu", 1.0), ("elu", 0.5)])]
+BINARY_BATCHED = [ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW, ops.PRELU]
+# n-ary ops with their input count for ``width`` addends or pairs
+NARY_BATCHED = {ops.SUM: 1, ops.with_const("sum", 0.25): 1, ops.MAX: 1, ops.DOT: 2, ops.with_const("dot", -1.0): 2}
+# the branch points of relu, abs, hard_tanh, max and the stable forms' far ends, drawn often
+EDGES = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, -1e-300, 40.0, -40.0, 750.0, -750.0, 1e6, -1e6])
+SAMPLE = st.one_of(EDGES, st.floats(-50, 50), st.floats(-1e3, 1e3))
+
+
+def scalar_or_error(op: ops.Op, args: tuple[float, ...]) -> tuple[float, tuple[float, ...]] | str:
+    try:
+        with np.errstate(all="ignore"):
+            return op.rule(*args)
+    except (ArithmeticError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def same(got: float, want: float) -> bool:
+    return (math.isnan(got) and math.isnan(want)) or got == want or math.isclose(got, want, rel_tol=BATCH_REL)
+
+
+def assert_batched_matches_scalar(op: ops.Op, columns: list[list[float]]) -> None:
+    """The batched rule over the columns gives each sample's scalar (value, local grads), or the scalar
+    rule's own error at the first sample where it has one."""
+    rule = ops.batched_rule(op)
+    assert rule is not None, f"{op!r} has no batched rule"
+    rows = list(zip(*columns))
+    expected = [scalar_or_error(op, row) for row in rows]
+    errors = [e for e in expected if isinstance(e, str)]
+    if errors:
+        with pytest.raises((ArithmeticError, ValueError)) as raised, np.errstate(all="ignore"):
+            rule(*(np.array(c) for c in columns))
+        assert f"{raised.type.__name__}: {raised.value}" == errors[0]
+        return
+    with np.errstate(all="ignore"):
+        value, local_grads = rule(*(np.array(c) for c in columns))
+    value = np.broadcast_to(value, (len(rows),))
+    local_grads = [np.broadcast_to(g, (len(rows),)) for g in local_grads]
+    for k, want in enumerate(expected):
+        assert isinstance(want, tuple)
+        assert same(float(value[k]), want[0]), f"{op!r} at {rows[k]}: batched {value[k]!r}, scalar {want[0]!r}"
+        for i, g in enumerate(want[1]):
+            got = float(local_grads[i][k])
+            assert same(got, g), f"{op!r} at {rows[k]}: d/d input {i} batched {got!r}, scalar {g!r}"
+
+
+@given(data=st.data(), size=st.integers(1, 8))
+@pytest.mark.parametrize("op", UNARY_BATCHED, ids=str)
+def test_batched_unary_rules_equal_the_scalar_rules(op, data, size):
+    assert_batched_matches_scalar(op, [data.draw(st.lists(SAMPLE, min_size=size, max_size=size))])
+
+
+@given(data=st.data(), size=st.integers(1, 8))
+@pytest.mark.parametrize("op", BINARY_BATCHED, ids=str)
+def test_batched_binary_rules_equal_the_scalar_rules(op, data, size):
+    column = st.lists(SAMPLE, min_size=size, max_size=size)
+    assert_batched_matches_scalar(op, [data.draw(column), data.draw(column)])
+
+
+@given(data=st.data(), size=st.integers(1, 6), width=st.integers(1, 4))
+@pytest.mark.parametrize("op, lead, per", [*((op, 0, per) for op, per in NARY_BATCHED.items()), (ops.BIASED_DOT, 1, 2)],
+                         ids=str)
+def test_batched_nary_rules_equal_the_scalar_rules(op, lead, per, data, size, width):
+    n = lead + per * width
+    small = st.sampled_from([0.0, -1.0, 1.0, 2.0, float("nan")]) if op is ops.MAX else SAMPLE  # ties, NaN for max
+    assert_batched_matches_scalar(op, [data.draw(st.lists(small, min_size=size, max_size=size)) for _ in range(n)])
+
+
+def test_batched_max_takes_the_first_largest_and_nan_as_largest():
+    value, grads = ops.batched_rule(ops.MAX)(np.array([1.0, 2.0, np.nan]), np.array([1.0, 2.0, 5.0]),
+                                            np.array([0.0, 3.0, np.nan]))
+    assert value[:2].tolist() == [1.0, 3.0] and math.isnan(value[2])
+    assert [g.tolist() for g in grads] == [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+
+
+def test_batched_domain_error_is_the_scalar_rules_message_at_the_first_bad_sample():
+    with pytest.raises(ValueError, match=r"^log: log of -2.0 is undefined"):
+        ops.batched_rule(ops.LOG)(np.array([1.0, -2.0, -3.0]))
+    with pytest.raises(ZeroDivisionError, match=r"^/: division by zero \(3.0 / 0.0\)"):
+        ops.batched_rule(ops.DIV)(np.array([1.0, 3.0]), np.array([2.0, 0.0]))
+
+
+def test_every_op_the_engine_makes_has_a_batched_rule():
+    assert all(ops.batched_rule(op) is not None for op in [*UNARY_BATCHED, *BINARY_BATCHED, *NARY_BATCHED, ops.BIASED_DOT])
+
+
 # --- the op record ------------------------------------------------------------------------------------
 
 def test_ops_are_records_equal_by_their_fields_not_their_label() -> None:

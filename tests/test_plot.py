@@ -235,3 +235,100 @@ def test_activation_plot_shows_the_function_and_its_backprop_derivative(name: st
 def test_activation_plot_refuses_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         plot_activation("swish")
+
+
+# --- the live view and the animation (fit(live=...)) --------------------------------------------------------
+
+def test_live_fit_headless_keeps_one_snapshot_every_k_epochs_and_the_boundary_moves():
+    import numpy as np
+
+    from microgradnet.plot import LiveView, boundary_grid
+    from microgradnet.train import scores
+
+    X, y = make_moons(60, seed=2)
+    model = MLP(2, [8, 8, 1], seed=4)
+    history = fit(model, X, y, epochs=20, lr=0.5, progress=False, compile="batch", live=5)
+    assert [s.epoch for s in history.snapshots] == [0, 5, 10, 15, 20]
+    last = history.snapshots[-1]
+    grid1, grid2 = boundary_grid(X, len(last.grid[0]))
+    assert last.grid == (grid1, grid2)
+    want = scores(model, [[a, b] for b in grid2 for a in grid1])  # the graph's scores, point by point
+    got = [v for row in last.field for v in row]
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+    view = LiveView(X, y, history)
+    first, final = view.frame(history.snapshots[0]), view.frame(last)
+    height, width = first.shape[:2]
+    box = (slice(int(0.15 * height), int(0.85 * height)), slice(int(0.1 * width), int(0.4 * width)))  # the boundary
+    changed = np.any(first[box] != final[box], axis=-1).mean()
+    assert changed > 0.05  # the regions moved as the network learned
+    right = (slice(None), slice(int(0.55 * width), None))
+    assert np.any(first[right] != final[right])  # and the curves were drawn
+
+
+def test_live_true_takes_about_a_hundred_snapshots():
+    X, y = make_moons(20, seed=1)
+    history = fit(MLP(2, [3, 1], seed=0), X, y, epochs=250, lr=0.1, progress=False, compile="batch", live=True)
+    assert [s.epoch for s in history.snapshots] == list(range(0, 251, 2))
+
+
+def test_live_refuses_points_that_are_not_2d_before_training():
+    model = MLP(3, [4, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match="live=True draws the decision boundary of 2-D points, got a point with 3"):
+        fit(model, [[0.0, 1.0, 2.0], [1.0, 0.0, 0.5]], [0, 1], epochs=3, progress=False, live=True)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_live_view_of_several_classes_colors_the_argmax():
+    X, y = make_blobs(45, centers=3, seed=1)
+    history = fit(MLP(2, [6, 3], seed=2), X, y, loss="cross_entropy", epochs=6, lr=0.3, progress=False, live=3)
+    assert {v for row in history.snapshots[-1].field for v in row} <= {0.0, 1.0, 2.0}
+    from microgradnet.plot import LiveView
+
+    assert LiveView(X, y, history, lines=True).png(history.snapshots[-1])[:4] == b"\x89PNG"
+
+
+def test_the_gif_has_one_frame_per_snapshot(tmp_path):
+    from PIL import Image
+
+    from microgradnet.plot import animate
+
+    X, y = make_moons(40, seed=3)
+    history = fit(MLP(2, [6, 1], seed=1), X, y, epochs=12, lr=0.5, progress=False, compile="batch", live=4)
+    path = animate(history, X, y, tmp_path / "boundary.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(history.snapshots) == 4
+
+
+@pytest.mark.parametrize("name, message", [("b.avi", "expected a file ending in .gif or .mp4, got '.avi'"),
+                                           ("b", "got 'no suffix'")])
+def test_animate_refuses_a_suffix_it_cannot_write(tmp_path, name, message):
+    from microgradnet.plot import check_animation_path
+
+    with pytest.raises(ValueError, match=message):
+        check_animation_path(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_diagnostics_count_dead_relu_units_and_saturated_tanh_outputs():
+    from microgradnet.plot import plot_diagnostics
+
+    X, y = make_moons(30, seed=1)
+    model = MLP(2, [5, 5, 1], seed=3)
+    for neuron in model.layers[1].neurons[:2]:  # two units of the second layer never fire: their bias is very negative
+        neuron.b.data = -100.0
+    history = fit(model, X, y, epochs=3, lr=0.01, progress=False, diagnostics=True)
+    assert len(history.layers) == 3 and len(history.update_ratios) == 3
+    _, second = history.layers[-1]
+    assert second.dead >= 2 and len(second.activations) == 30 * 5 and len(second.gradients) == 5 * 5
+    assert all(g == 0.0 for g in second.gradients[:10])  # a dead unit's weights get no gradient
+    tanh = fit(MLP(2, [4, 1], activation="tanh", seed=0), [[50.0, 50.0], [-50.0, -50.0]], [1, 0], epochs=1,
+               lr=0.0001, progress=False, diagnostics=True)
+    expected = sum(abs(a) > 0.97 for a in tanh.layers[0][0].activations) / 8
+    assert tanh.layers[0][0].saturated == expected and expected > 0.5
+    plt.close(plot_diagnostics(history))
+
+
+def test_diagnostics_need_an_mlp():
+    with pytest.raises(ValueError, match="diagnostics=True reads the hidden layers of an nn.MLP"):
+        fit(MLP(2, [1], seed=0), [[0.0, 1.0]], [1], epochs=1, progress=False, diagnostics=True)

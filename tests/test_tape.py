@@ -416,6 +416,129 @@ def test_zero_upstream_times_infinite_local_grad_is_nan_as_in_the_engine():
     assert math.isnan(expected[0]) and math.isnan(tape.input_grads[0])
 
 
+# --- the sample tape replayed over a batch (compile_loss with a named loss, batched=True) ---------------------
+
+def close_to(got: float, want: float, scale: float) -> bool:
+    """Within 1e-12 relative, or 1e-12 of ``scale`` for sums that cancel to near 0 (a gradient summed over a batch)."""
+    return math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12 * scale)
+
+
+def dynamic_named_step(model, loss, X, targets, l2):
+    """The loss and every parameter gradient by the dynamic engine (graph built afresh)."""
+    params = model.parameters()
+    objective = loss.function([model(x) for x in X], targets)
+    if l2:
+        objective = objective + l2 * losses.l2_penalty(params)
+    engine.zero_grad(params)
+    objective.backward()
+    return objective.data, [p.grad for p in params]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    nin=st.integers(1, 3),
+    hidden=st.lists(st.integers(1, 6), min_size=1, max_size=2),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu", "softplus", "abs", "hard_tanh"]),
+    loss_name=st.sampled_from(["hinge", "bce", "mse", "mae", "cross_entropy"]),
+    optimizer=st.sampled_from(["sgd", "adam"]),
+    seed=st.integers(0, 2**16),
+    batch=st.integers(1, 12),
+)
+def test_batched_replay_equals_the_dynamic_engine_for_20_steps(nin, hidden, activation, loss_name, optimizer, seed,
+                                                               batch):
+    rng = random.Random(seed)
+    loss = losses.LOSSES[loss_name]
+    nout = 3 if loss.per_class else 1
+    X = [[rng.uniform(-2, 2) for _ in range(nin)] for _ in range(batch)]
+    labels = [rng.randrange(nout if loss.per_class else 2) for _ in range(batch)]
+    targets = loss.class_targets(labels) if loss.classification else [rng.uniform(-1, 1) for _ in range(batch)]
+    models = [MLP(nin, [*hidden, nout], activation=activation, seed=seed) for _ in range(2)]
+    make = (lambda ps: mg.SGD(ps, lr=0.3)) if optimizer == "sgd" else (lambda ps: mg.Adam(ps, lr=0.05))
+    optimizers = [make(m.parameters()) for m in models]
+    l2 = 1e-3
+    compiled = compile_loss(models[1], loss, l2=l2, batched=True)
+    signs = []
+    for _ in range(20):
+        want, want_grads = dynamic_named_step(models[0], loss, X, targets, l2)
+        got = compiled.forward(X, targets)
+        optimizers[1].zero_grad()
+        compiled.backward()
+        got_grads = [p.grad for p in models[1].parameters()]
+        scale = max(1.0, *map(abs, want_grads))
+        assert close_to(got, want, abs(want))
+        assert all(close_to(g, w, scale) for g, w in zip(got_grads, want_grads)), (got_grads, want_grads)
+        tape = compiled.tape
+        signs.append([tape.batch_values[ins.inputs[0]] > 0 for ins in tape.instructions if ins.op is mg.ops.RELU])
+        for opt in optimizers:
+            opt.step()
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        assert close_to(b.data, a.data, max(1.0, abs(a.data)) * 1e2)  # 20 steps compound the rounding a little
+
+
+def test_batched_replay_follows_relu_units_that_change_sign():
+    X, y = moons(40)
+    model, twin = MLP(2, [16, 16, 1], seed=3), MLP(2, [16, 16, 1], seed=3)
+    compiled = compile_loss(twin, "hinge", l2=1e-4, batched=True)
+    targets = [2 * t - 1 for t in y]
+    flips = 0
+    previous = None
+    for _ in range(15):
+        want, want_grads = dynamic_named_step(model, losses.HINGE, X, targets, 1e-4)
+        assert math.isclose(compiled.forward(X, targets), want, rel_tol=1e-12)
+        twin.zero_grad()
+        compiled.backward()
+        scale = max(map(abs, want_grads))
+        assert all(close_to(p.grad, w, scale) for p, w in zip(twin.parameters(), want_grads))
+        tape = compiled.tape
+        signs = [tape.batch_values[ins.inputs[0]] > 0 for ins in tape.instructions if ins.op is mg.ops.RELU]
+        if previous is not None:
+            flips += sum(int((a != b).sum()) for a, b in zip(previous, signs))
+        previous = signs
+        for m in (model, twin):
+            for p in m.parameters():
+                p.data -= 0.5 * (p.grad if m is twin else want_grads[m.parameters().index(p)])
+    assert flips > 0  # units changed side for some samples between steps, and the replay followed the engine
+
+
+def test_a_batch_of_one_equals_the_scalar_tape():
+    model = MLP(2, [5, 5, 1], seed=7)
+    rows = compile_loss(model, "bce")
+    batch = compile_loss(model, "bce", batched=True)
+    for x, t in [([0.3, -1.2], 1), ([2.0, 0.5], 0), ([-0.7, 0.1], 1)]:
+        model.zero_grad()
+        loss = rows.forward([x], [t])
+        rows.backward()
+        grads = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        assert math.isclose(batch.forward([x], [t]), loss, rel_tol=1e-14)
+        batch.backward()
+        assert all(math.isclose(p.grad, g, rel_tol=1e-13, abs_tol=1e-300) for p, g in zip(model.parameters(), grads))
+        assert batch.outputs[0] == pytest.approx(rows.outputs[0], rel=1e-14)
+
+
+def test_the_sample_tape_is_recorded_once_whatever_the_batches():
+    X, y = moons(30)
+    model = MLP(2, [4, 1], seed=1)
+    compiled = compile_loss(model, "hinge", batched=True)
+    for start in range(0, 30, 7):  # batches of 7, 7, 7, 7 and 2, every one with other targets
+        compiled.forward(X[start:start + 7], [2 * t - 1 for t in y[start:start + 7]])
+    assert compiled.tapes == {} and compiled.tape is not None and compiled.tape.n_inputs == 3
+
+
+def test_the_sample_tape_refuses_a_data_dependent_model():
+    def model(x):
+        return x[0] * 2.0 if x[0].data > 0 else x[1] * 3.0
+
+    with pytest.raises(TapeError, match="builds a different graph when its inputs change"):
+        compile_loss(model, "mse", batched=True).forward([[1.0, 2.0]], [0.5])
+
+
+def test_the_sample_tape_refuses_targets_its_loss_refuses():
+    compiled = compile_loss(MLP(2, [3, 1], seed=0), "hinge", batched=True)
+    with pytest.raises(ValueError, match="hinge: target of sample 1 must be one of"):
+        compiled.forward([[0.0, 1.0], [1.0, 0.0]], [1, 0])
+
+
 def test_listing_reads_each_instruction_as_an_expression():
     tape = record(lambda x: 1 / ((x * -1).exp() + 1), 2.0)
     assert str(tape).splitlines()[4:8] == ["%1 = %0 * (-1)", "%2 = exp(%1)", "%3 = %2 + 1", "%4 = 1 / %3"]

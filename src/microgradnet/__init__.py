@@ -15,7 +15,7 @@ from .losses import binary_cross_entropy, cross_entropy, hinge, l1_penalty, l2_p
 from .nn import MLP, Dropout, Layer, Maxout, Module, Neuron, Perceptron
 from .optim import SGD, Adam, Optimizer
 from .player import save_html
-from .plot import plot_activation, plot_decision_boundary, plot_history
+from .plot import LiveView, animate, plot_activation, plot_decision_boundary, plot_diagnostics, plot_history
 from .practice import AnswersError, PracticeResult, check_answers, practice
 from .quiz import gift, moodle_xml
 from .tape import Tape, TapeError, record
@@ -40,6 +40,7 @@ __all__ = [
     "GradcheckError",
     "History",
     "Layer",
+    "LiveView",
     "Maxout",
     "Module",
     "Neuron",
@@ -52,6 +53,7 @@ __all__ = [
     "Value",
     "Variant",
     "analysis",
+    "animate",
     "backward_walk",
     "binary_cross_entropy",
     "check_answers",
@@ -94,6 +96,7 @@ __all__ = [
     "path_sum_grad",
     "plot_activation",
     "plot_decision_boundary",
+    "plot_diagnostics",
     "plot_history",
     "practice",
     "predict",

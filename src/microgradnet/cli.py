@@ -86,6 +86,23 @@ def _non_negative_float(text: str) -> float:
     return _rate(text, allow_zero=True)
 
 
+DEFAULT_SCHEDULE = "linear:1.0,0.1"
+
+
+def _lr_schedule(text: str) -> tuple[float, float]:
+    """``"linear:1.0,0.1"`` as (1.0, 0.1): the learning rate at the first epoch and the one it falls to at the end."""
+    kind, _, numbers = text.partition(":")
+    pieces = numbers.split(",")
+    try:
+        start, end = (float(x) for x in pieces) if kind == "linear" and len(pieces) == 2 else (math.nan, math.nan)
+    except ValueError:
+        start = end = math.nan
+    if not (math.isfinite(start) and math.isfinite(end) and start > 0 and end > 0):
+        raise argparse.ArgumentTypeError(f"expected linear:START,END with two numbers > 0, like {DEFAULT_SCHEDULE}, "
+                                         f"got {text!r}")
+    return start, end
+
+
 def _layer_sizes(text: str) -> list[int]:
     """``"16,16"`` as ``[16, 16]``; an empty string means no hidden layer."""
     sizes = []
@@ -161,9 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"hidden activation: {', '.join(MLP_ACTIVATIONS)} "
                        "(default: relu; with --init, the saved model's)")
     train.add_argument("--epochs", type=_positive_int, default=100, metavar="N", help="(default: 100)")
-    train.add_argument("--lr", type=_positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
+    rate = train.add_mutually_exclusive_group()
+    rate.add_argument("--lr", type=_positive_float, help="a constant SGD learning rate (default: --lr-schedule's)")
+    rate.add_argument("--lr-schedule", type=_lr_schedule, default=DEFAULT_SCHEDULE, metavar="linear:START,END",
+                      help=f"SGD learning rate from START at the first epoch down to END at the last "
+                      f"(default: {DEFAULT_SCHEDULE}, the moons demo's)")
     losses = [name for name, loss in LOSSES.items() if name == loss.name]  # without the long aliases
-    train.add_argument("--loss", choices=losses, default="hinge", help="(default: hinge)")
+    train.add_argument("--loss", choices=losses,
+                       help="(default: picked from the data set: hinge for two classes, cross_entropy for more)")
     train.add_argument("--l2", type=_non_negative_float, default=0.0, help="weight of the L2 penalty (default: 0)")
     train.add_argument("--batch-size", type=_positive_int, metavar="N", help="minibatch size (default: full batch)")
     train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
@@ -173,9 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="continue training the model saved in FILE (its architecture and weights)")
     train.add_argument("--plot", metavar="FILE", help="plot the decision boundary (PNG)")
     train.add_argument("--history", metavar="FILE", help="plot the loss and accuracy per epoch (PNG)")
+    train.add_argument("--animate", metavar="FILE",
+                       help="write the decision boundary's evolution, about 50 frames, as FILE.gif "
+                       "(or .mp4 when ffmpeg is installed)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
-    train.add_argument("--compile", action="store_true",
-                       help="record the training step once and replay it (same numbers, faster)")
+    train.add_argument("--compile", nargs="?", choices=("batch", "rows"), const="batch", metavar="batch|rows",
+                       help="record one sample's step once and replay it: over the whole batch with NumPy (batch, "
+                       "the default; the same numbers to rounding) or row by row (rows; the same floats)")
     train.set_defaults(run=_train)
 
     _add_model_commands(commands, losses)
@@ -437,30 +463,41 @@ def _graph(args: argparse.Namespace) -> None:
 
 
 def _train(args: argparse.Namespace) -> None:
-    from .losses import LOSSES
+    from .losses import LOSSES, default_loss
     from .plot import plot_decision_boundary, plot_history
     from .train import evaluate, fit, predict
 
     X, y = _dataset(args)
     classes = max(y) + 1
-    loss = LOSSES[args.loss]
+    loss = default_loss(classes) if args.loss is None else LOSSES[args.loss]
     if classes > 2 and not loss.per_class:
         per_class = ", ".join(name for name, other in LOSSES.items() if other.per_class)
         raise CliError(f"--data {args.data} has {classes} classes; --loss {args.loss} needs 2: use --loss {per_class}")
     nout = loss.outputs_needed(classes)
-    for flag, path in (("--save", args.save), ("--plot", args.plot), ("--history", args.history)):
+    for flag, path in (("--save", args.save), ("--plot", args.plot), ("--history", args.history),
+                       ("--animate", args.animate)):
         if path is not None:  # checked before training, so a bad path or format does not waste the run
-            _output_file(path, flag, plot=flag != "--save")
+            _output_file(path, flag, plot=flag in ("--plot", "--history"))
+    if args.animate:
+        from .plot import check_animation_path
+
+        check_animation_path(args.animate)
     targets = loss.class_targets(y)  # hinge, mse and mae take the two classes as -1/+1 (mse, mae: threshold 0)
     model = _initial_model(args, nout, classes)
     batches = "full batch" if args.batch_size is None else f"batches of {args.batch_size}"
+    if args.lr is None:
+        start, end = args.lr_schedule
+        rate, schedule = f"SGD lr {start:g} -> {end:g}", lambda k: start + (end - start) * k / args.epochs
+    else:
+        rate, schedule = f"SGD lr {args.lr:g}", None
     print(f"Training {model!r}")
-    print(f"on {args.data} ({len(X)} points, {classes} classes), {args.loss} loss"
-          f"{f' + {args.l2:g}·L2' if args.l2 else ''}, SGD lr {args.lr:g}, {args.epochs} epochs, {batches}")
-    history = fit(model, X, targets, loss=args.loss, epochs=args.epochs, lr=args.lr, l2=args.l2,
+    print(f"on {args.data} ({len(X)} points, {classes} classes), {loss.name} loss"
+          f"{f' + {args.l2:g}·L2' if args.l2 else ''}, {rate}, {args.epochs} epochs, {batches}")
+    history = fit(model, X, targets, loss=loss.name, epochs=args.epochs, lr=args.lr, lr_schedule=schedule, l2=args.l2,
                   batch_size=args.batch_size, seed=args.seed, progress=not args.no_progress,
-                  compile=args.compile)
-    final_loss = evaluate(model, X, targets, loss=args.loss)["loss"]
+                  compile=False if args.compile is None else True if args.compile == "rows" else "batch",
+                  live=max(1, args.epochs // 50) if args.animate else False)
+    final_loss = evaluate(model, X, targets, loss=loss.name)["loss"]
     correct = sum(p == t for p, t in zip(predict(model, X), y))
     print(f"final loss {final_loss:.4f}, training accuracy {correct / len(X):.1%} ({correct}/{len(X)})")
     written = Written()
@@ -471,6 +508,10 @@ def _train(args: argparse.Namespace) -> None:
         written.plot(Path(args.plot), lambda ax: plot_decision_boundary(model, X, y, ax=ax))
     if args.history is not None:
         written.plot(Path(args.history), lambda ax: plot_history(history, ax=ax))
+    if args.animate:
+        from .plot import animate
+
+        written.files.append(animate(history, X, y, args.animate))
     written.report()
 
 

@@ -315,12 +315,14 @@ def moons(epochs: int = 100, progress: bool = True) -> TrainingExample:
     model = MLP(2, [16, 16, 1], activation="relu", seed=1)
     history = fit(
         model, X, y, loss="hinge", epochs=epochs, l2=1e-4, lr=1.0,
-        lr_schedule=lambda k: 1.0 - 0.9 * k / epochs, progress=progress,
+        lr_schedule=lambda k: 1.0 - 0.9 * k / epochs, progress=progress, compile="batch",
     )
     correct = sum(p == label for p, label in zip(predict(model, X), y))
     summary = [
         f"{len(X)} points of make_moons(noise=0.1), labels 0/1 (hinge targets -1/+1)",
         f"{model!r}, hinge loss + 1e-4·L2, SGD lr 1.0 -> 0.1 over {len(history)} epochs",
+        "trained on one sample's tape replayed over the batch with NumPy (fit(compile='batch')), the fastest "
+        "path: the numbers of the graph built each step, to 1e-12",
         f"last epoch's loss {history.loss[-1]:.4f}; the trained network classifies {correct}/{len(X)} points "
         f"correctly ({_percent(correct / len(X))})",
     ]

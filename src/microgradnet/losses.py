@@ -11,6 +11,7 @@ from numbers import Integral, Real
 from typing import Any, Callable
 
 from .engine import Value, as_float, as_value
+from .engine import dot as value_dot
 from .engine import max as value_max
 from .engine import sum as value_sum
 
@@ -35,13 +36,23 @@ def _mean(terms: list[Value]) -> Value:
 def mse(preds: Sequence[Value | float] | Value, targets: Sequence[float] | float) -> Value:
     """Mean squared error 1/N Σ (p - t)^2 (no ½), the L2 loss of regression."""
     ps, ts = _samples("mse", preds, targets)
-    return _mean([(p - as_float(t, f"mse: target {i}")) ** 2 for i, (p, t) in enumerate(zip(ps, ts))])
+    return _mean([mse_term(p, as_float(t, f"mse: target {i}")) for i, (p, t) in enumerate(zip(ps, ts))])
+
+
+def mse_term(p: Value, t: Value | float) -> Value:
+    """One sample's (p - t)^2; the target a number or a Value (a recorded tape's input)."""
+    return (p - t) ** 2
 
 
 def mae(preds: Sequence[Value | float] | Value, targets: Sequence[float] | float) -> Value:
     """Mean absolute error 1/N Σ |p - t|, the L1 loss (median regression)."""
     ps, ts = _samples("mae", preds, targets)
-    return _mean([(p - as_float(t, f"mae: target {i}")).abs() for i, (p, t) in enumerate(zip(ps, ts))])
+    return _mean([mae_term(p, as_float(t, f"mae: target {i}")) for i, (p, t) in enumerate(zip(ps, ts))])
+
+
+def mae_term(p: Value, t: Value | float) -> Value:
+    """One sample's |p - t|; the target a number or a Value."""
+    return (p - t).abs()
 
 
 def _label(name: str, i: int, t: Any, allowed: tuple[int, ...]) -> int:
@@ -55,7 +66,12 @@ def _label(name: str, i: int, t: Any, allowed: tuple[int, ...]) -> int:
 def hinge(scores: Sequence[Value | float] | Value, targets: Sequence[int] | int) -> Value:
     """Hinge loss 1/N Σ max(0, 1 - t·s) for targets t in {-1, +1} (the SVM loss)."""
     ss, ts = _samples("hinge", scores, targets)
-    return _mean([(1.0 - s * _label("hinge", i, t, (-1, 1))).relu() for i, (s, t) in enumerate(zip(ss, ts))])
+    return _mean([hinge_term(s, _label("hinge", i, t, (-1, 1))) for i, (s, t) in enumerate(zip(ss, ts))])
+
+
+def hinge_term(s: Value, t: Value | float) -> Value:
+    """One sample's max(0, 1 - t·s); the target a number or a Value."""
+    return (1.0 - s * t).relu()
 
 
 def binary_cross_entropy(logits: Sequence[Value | float] | Value, targets: Sequence[int] | int) -> Value:
@@ -65,8 +81,13 @@ def binary_cross_entropy(logits: Sequence[Value | float] | Value, targets: Seque
     """
     zs, ts = _samples("binary_cross_entropy", logits, targets)
     # fused softplus (max(x, 0) + log1p(e^-|x|)) instead of log(sigmoid(z)): stable for |z| = 1000
-    signs = [1.0 - 2.0 * _label("binary_cross_entropy", i, t, (0, 1)) for i, t in enumerate(ts)]
-    return _mean([(z * sign).softplus() for z, sign in zip(zs, signs)])
+    labels = [_label("binary_cross_entropy", i, t, (0, 1)) for i, t in enumerate(ts)]
+    return _mean([binary_cross_entropy_term(z, t) for z, t in zip(zs, labels)])
+
+
+def binary_cross_entropy_term(z: Value, t: Value | float) -> Value:
+    """One sample's softplus((1 - 2t) z); the target a number or a Value."""
+    return (z * (1.0 - 2.0 * t)).softplus()
 
 
 def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: Any) -> Value:
@@ -81,8 +102,15 @@ def _log_softmax_at(name: str, i: int, logits: Sequence[Value | float], target: 
     # log-sum-exp shifted by the max m: exp never overflows, and logsumexp(z) = m + log Σ exp(z_j - m)
     # for any m, so m's own gradient cancels (1 - Σ softmax = 0). m is a max node, not a number read
     # off the data, so a recorded tape (tape.record) replays it for new logits.
+    return cross_entropy_term(zs, target)
+
+
+def cross_entropy_term(zs: Sequence[Value], target: Integral | Sequence[Value]) -> Value:
+    """One sample's logsumexp(z) - z[target]; the target a class index, or its one-hot Values (a tape's inputs),
+    which pick z[target] as Σ onehot_k z_k: the same number."""
     m = value_max(zs)
-    return value_sum([(z - m).exp() for z in zs]).log() + m - zs[target]
+    picked = zs[int(target)] if isinstance(target, Integral) else value_dot(list(target), list(zs))
+    return value_sum([(z - m).exp() for z in zs]).log() + m - picked
 
 
 def cross_entropy(
@@ -132,6 +160,14 @@ class Loss:
     classification: bool
     per_class: bool = False
     signed: bool = False
+    term: Callable[[Any, Any], Value] | None = None  # one sample's loss, its target a number or Value(s)
+
+    def encode(self, target: Any, classes: int) -> list[float]:
+        """One sample's target as the numbers a per-sample tape takes: a class index one-hot over ``classes``
+        for a per-class loss (``term`` then reads them as Values), else the number itself."""
+        if self.per_class:
+            return [1.0 if k == target else 0.0 for k in range(classes)]
+        return [float(target)]
 
     def __call__(self, outputs: Any, targets: Any) -> Value:
         return self.function(outputs, targets)
@@ -156,14 +192,20 @@ class Loss:
             raise ValueError(f"{where}: loss {self.name!r} needs a model with one output, got {len(output)} outputs")
 
 
-HINGE = Loss("hinge", hinge, classification=True, signed=True)
-MSE = Loss("mse", mse, classification=False, signed=True)
-MAE = Loss("mae", mae, classification=False, signed=True)
-BCE = Loss("bce", binary_cross_entropy, classification=True)
-CROSS_ENTROPY = Loss("cross_entropy", cross_entropy, classification=True, per_class=True)
+HINGE = Loss("hinge", hinge, classification=True, signed=True, term=hinge_term)
+MSE = Loss("mse", mse, classification=False, signed=True, term=mse_term)
+MAE = Loss("mae", mae, classification=False, signed=True, term=mae_term)
+BCE = Loss("bce", binary_cross_entropy, classification=True, term=binary_cross_entropy_term)
+CROSS_ENTROPY = Loss("cross_entropy", cross_entropy, classification=True, per_class=True, term=cross_entropy_term)
 
 # by name; "binary_cross_entropy" is another name of "bce"
 LOSSES: dict[str, Loss] = {
     **{loss.name: loss for loss in (HINGE, MSE, MAE, BCE, CROSS_ENTROPY)},
     "binary_cross_entropy": BCE,
 }
+
+
+def default_loss(classes: int) -> Loss:
+    """The classification loss to train ``classes`` classes with when none is named: the first in ``LOSSES``
+    that takes that many (hinge for two classes, cross_entropy for more)."""
+    return next(loss for loss in LOSSES.values() if loss.classification and loss.per_class == (classes > 2))

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, partial
-from typing import Callable
+from typing import Any, Callable
 
 INF = math.inf
 NAN = math.nan
@@ -178,9 +178,38 @@ def _pow(x: float, n: float, opname: str) -> float:
         return INF if x > 0 or float(n) % 2 == 0 else -INF
 
 
+
+# --- batched rules: the same op over a batch (NumPy arrays, one number per sample; or plain floats) ---
+# Each ``*_batched`` rule stands beside its scalar rule and returns the same (value, local_grads) per sample:
+# the tape replays one recorded sample over a whole batch with them (``Tape.forward_batch``).
+
+Batch = Any  # a float (the same for every sample) or a NumPy array with one number per sample
+BatchResult = Any  # (value, local_grads) as a scalar rule's, each a Batch
+
+
+def _np() -> Any:
+    """NumPy, imported when a batched rule first runs (the scalar engine never needs it)."""
+    import numpy
+
+    return numpy
+
+
+def _guard(bad: Batch, rule: Rule, *args: Batch) -> None:
+    """Where ``bad`` holds for some sample, raise the scalar ``rule``'s own error at the first such sample."""
+    np = _np()
+    if np.any(bad):
+        shape = np.broadcast(*args, bad).shape
+        k = int(np.flatnonzero(np.broadcast_to(bad, shape))[0])
+        rule(*(float(np.broadcast_to(a, shape).flat[k]) for a in args))
+
+
 # --- binary ops between two Values -------------------------------------------------
 
 def add(a: float, b: float) -> tuple[float, tuple[float, float]]:
+    return a + b, (1.0, 1.0)
+
+
+def add_batched(a: Batch, b: Batch) -> BatchResult:
     return a + b, (1.0, 1.0)
 
 
@@ -188,7 +217,15 @@ def sub(a: float, b: float) -> tuple[float, tuple[float, float]]:
     return a - b, (1.0, -1.0)
 
 
+def sub_batched(a: Batch, b: Batch) -> BatchResult:
+    return a - b, (1.0, -1.0)
+
+
 def mul(a: float, b: float) -> tuple[float, tuple[float, float]]:
+    return a * b, (b, a)
+
+
+def mul_batched(a: Batch, b: Batch) -> BatchResult:
     return a * b, (b, a)
 
 
@@ -197,6 +234,12 @@ def div(a: float, b: float) -> tuple[float, tuple[float, float]]:
     if b == 0.0:
         raise ZeroDivisionError(f"/: division by zero ({a!r} / {b!r})")
     return a / b, (1.0 / b, -(a / b) / b)
+
+
+def div_batched(a: Batch, b: Batch) -> BatchResult:
+    _guard(b == 0.0, div, a, b)
+    q = a / b
+    return q, (1.0 / b, -q / b)
 
 
 def power(a: float, b: float) -> tuple[float, tuple[float, float]]:
@@ -208,6 +251,13 @@ def power(a: float, b: float) -> tuple[float, tuple[float, float]]:
     return out, (b * _pow(a, b - 1, "**") if b else 0.0, out * math.log(a))
 
 
+def power_batched(a: Batch, b: Batch) -> BatchResult:
+    np = _np()
+    _guard(a <= 0, power, a, b)
+    out = np.power(a, b)
+    return out, (b * np.power(a, b - 1), out * np.log(a))
+
+
 # --- unary ops ---------------------------------------------------------------------
 
 def exp(x: float) -> tuple[float, tuple[float]]:
@@ -215,10 +265,20 @@ def exp(x: float) -> tuple[float, tuple[float]]:
     return e, (e,)
 
 
+def exp_batched(x: Batch) -> BatchResult:
+    e = _np().exp(x)
+    return e, (e,)
+
+
 def log(x: float) -> tuple[float, tuple[float]]:
     if x <= 0:  # a NaN is data, not a domain error: log(nan) is nan
         raise ValueError(f"log: log of {x!r} is undefined (log needs x > 0)")
     return math.log(x), (1.0 / x,)
+
+
+def log_batched(x: Batch) -> BatchResult:
+    _guard(x <= 0, log, x)
+    return _np().log(x), (1.0 / x,)
 
 
 def sqrt(x: float) -> tuple[float, tuple[float]]:
@@ -229,8 +289,19 @@ def sqrt(x: float) -> tuple[float, tuple[float]]:
     return s, (0.5 / s if s else INF,)
 
 
+def sqrt_batched(x: Batch) -> BatchResult:
+    _guard(x < 0, sqrt, x)
+    s = _np().sqrt(x)
+    return s, (0.5 / (s + 0.0),)  # 0.5 / 0 is inf, as the scalar rule's (+ 0.0: sqrt(-0.0) is -0.0)
+
+
 def tanh(x: float) -> tuple[float, tuple[float]]:
     t = math.tanh(x)
+    return t, (1.0 - t * t,)
+
+
+def tanh_batched(x: Batch) -> BatchResult:
+    t = _np().tanh(x)
     return t, (1.0 - t * t,)
 
 
@@ -244,9 +315,21 @@ def sigmoid(x: float) -> tuple[float, tuple[float]]:
     return s, (s * (1.0 - s),)
 
 
+def sigmoid_batched(x: Batch) -> BatchResult:
+    np = _np()
+    e = np.exp(-np.abs(x))  # the scalar rule's two branches at once: e = exp(-x) for x >= 0, exp(x) below
+    s = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return s, (s * (1.0 - s),)
+
+
 def softplus(x: float) -> tuple[float, tuple[float]]:
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for any x; d/dx = sigmoid(x)
     return max(x, 0.0) + math.log1p(math.exp(-abs(x))), sigmoid(x)[0:1]
+
+
+def softplus_batched(x: Batch) -> BatchResult:
+    np = _np()
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), sigmoid_batched(x)[0:1]
 
 
 def relu(x: float) -> tuple[float, tuple[float]]:
@@ -255,9 +338,19 @@ def relu(x: float) -> tuple[float, tuple[float]]:
     return (x, (NAN,)) if x != x else (0.0, (0.0,))
 
 
+def relu_batched(x: Batch) -> BatchResult:
+    np = _np()
+    return np.maximum(x, 0.0), (np.heaviside(x, 0.0),)  # both NaN at NaN, as the scalar rule
+
+
 def absolute(x: float) -> tuple[float, tuple[float]]:
     # abs'(0) = 0, as in PyTorch
     return abs(x), (1.0 if x > 0 else -1.0 if x < 0 else 0.0,)
+
+
+def absolute_batched(x: Batch) -> BatchResult:
+    np = _np()
+    return np.abs(x), (np.greater(x, 0.0) * 1.0 - np.less(x, 0.0),)
 
 
 def hard_tanh(x: float) -> tuple[float, tuple[float]]:
@@ -265,9 +358,20 @@ def hard_tanh(x: float) -> tuple[float, tuple[float]]:
     return min(max(x, -1.0), 1.0), (1.0 if -1.0 < x < 1.0 else 0.0,)
 
 
+def hard_tanh_batched(x: Batch) -> BatchResult:
+    np = _np()
+    return np.clip(x, -1.0, 1.0), (np.logical_and(-1.0 < x, x < 1.0) * 1.0,)
+
+
 def leaky_relu(slope: float, x: float) -> tuple[float, tuple[float]]:
     # leaky_relu'(0) = slope, as in PyTorch
     return (x, (1.0,)) if x > 0 else (slope * x, (slope,))
+
+
+def leaky_relu_batched(slope: float, x: Batch) -> BatchResult:
+    np = _np()
+    positive = x > 0
+    return np.where(positive, x, slope * x), (np.where(positive, 1.0, slope),)
 
 
 def elu(alpha: float, x: float) -> tuple[float, tuple[float]]:
@@ -277,9 +381,21 @@ def elu(alpha: float, x: float) -> tuple[float, tuple[float]]:
     return alpha * math.expm1(x), (alpha * math.exp(x),)
 
 
+def elu_batched(alpha: float, x: Batch) -> BatchResult:
+    np = _np()
+    positive = x > 0
+    return np.where(positive, x, alpha * np.expm1(x)), (np.where(positive, 1.0, alpha * np.exp(x)),)
+
+
 def prelu(x: float, a: float) -> tuple[float, tuple[float, float]]:
     # leaky relu whose slope a is itself a Value (learned): d/dx = 1 or a, d/da = 0 or x
     return (x, (1.0, 0.0)) if x > 0 else (a * x, (a, x))
+
+
+def prelu_batched(x: Batch, a: Batch) -> BatchResult:
+    np = _np()
+    positive = x > 0
+    return np.where(positive, x, a * x), (np.where(positive, 1.0, a), np.where(positive, 0.0, x))
 
 
 # --- ops with a plain-number constant (a unary gate, as the slides draw "+1", "*-1") --
@@ -288,7 +404,15 @@ def add_const(c: float, x: float) -> tuple[float, tuple[float]]:
     return x + c, (1.0,)
 
 
+def add_const_batched(c: float, x: Batch) -> BatchResult:
+    return x + c, (1.0,)
+
+
 def mul_const(c: float, x: float) -> tuple[float, tuple[float]]:
+    return x * c, (c,)
+
+
+def mul_const_batched(c: float, x: Batch) -> BatchResult:
     return x * c, (c,)
 
 
@@ -296,7 +420,15 @@ def rsub_const(c: float, x: float) -> tuple[float, tuple[float]]:
     return c - x, (-1.0,)
 
 
+def rsub_const_batched(c: float, x: Batch) -> BatchResult:
+    return c - x, (-1.0,)
+
+
 def div_const(c: float, x: float) -> tuple[float, tuple[float]]:
+    return x / c, (1.0 / c,)
+
+
+def div_const_batched(c: float, x: Batch) -> BatchResult:
     return x / c, (1.0 / c,)
 
 
@@ -305,6 +437,12 @@ def rdiv_const(c: float, x: float) -> tuple[float, tuple[float]]:
     if x == 0.0:
         raise ZeroDivisionError(f"{_num(c)}/x: division by zero ({_num(c)} / {x!r})")
     return c / x, (-(c / x) / x,)
+
+
+def rdiv_const_batched(c: float, x: Batch) -> BatchResult:
+    _guard(x == 0.0, partial(rdiv_const, c), x)
+    q = c / x
+    return q, (-q / x,)
 
 
 def pow_const(n: float, x: float) -> tuple[float, tuple[float]]:
@@ -318,9 +456,23 @@ def pow_const(n: float, x: float) -> tuple[float, tuple[float]]:
     return out, (n * _pow(x, n - 1, name),)
 
 
+def pow_const_batched(n: float, x: Batch) -> BatchResult:
+    np = _np()
+    if n == 0:
+        return 1.0 + 0.0 * x, (0.0,)
+    _guard((x == 0.0) & (n < 0) | (x < 0) & (not float(n).is_integer()), partial(pow_const, n), x)
+    out = np.power(x, n)
+    return out, (np.where((x == 0.0) & (n < 1), INF, n * np.power(x, n - 1)),)
+
+
 def rpow_const(c: float, x: float) -> tuple[float, tuple[float]]:
     # c^x: d/dx = c^x log c; needs c > 0
     out = _pow(c, x, f"{_num(c)}**x")
+    return out, (out * math.log(c),)
+
+
+def rpow_const_batched(c: float, x: Batch) -> BatchResult:
+    out = _np().power(c, x)
     return out, (out * math.log(c),)
 
 
@@ -336,6 +488,13 @@ def sum_(start: float, *xs: float) -> tuple[float, tuple[float, ...]]:
     return sum(xs, start), _ones(len(xs))
 
 
+def sum_batched(start: float, *xs: Batch) -> BatchResult:
+    total: Batch = start
+    for x in xs:  # left to right, as Python's sum: the same floats per sample
+        total = total + x
+    return total, _ones(len(xs))
+
+
 def _dot(start: float, pairs: tuple[float, ...], lead: tuple[float, ...]) -> tuple[float, tuple[float, ...]]:
     # start + w1*x1 + w2*x2 + ... over inputs (*lead, w1, x1, w2, x2, ...): d/dw_i = x_i, d/dx_i = w_i
     weights, xs = pairs[0::2], pairs[1::2]
@@ -345,13 +504,31 @@ def _dot(start: float, pairs: tuple[float, ...], lead: tuple[float, ...]) -> tup
     return sum(map(operator.mul, weights, xs), start), tuple(local_grads)
 
 
+def _dot_batched(start: Batch, pairs: tuple[Batch, ...], lead: tuple[float, ...]) -> BatchResult:
+    total = start
+    for w, x in zip(pairs[0::2], pairs[1::2]):
+        total = total + w * x
+    local_grads = [*lead, *pairs]
+    n = len(lead)
+    local_grads[n::2], local_grads[n + 1::2] = pairs[1::2], pairs[0::2]
+    return total, tuple(local_grads)
+
+
 def dot(start: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
     return _dot(start, pairs, ())
+
+
+def dot_batched(start: float, *pairs: Batch) -> BatchResult:
+    return _dot_batched(start, pairs, ())
 
 
 def biased_dot(bias: float, *pairs: float) -> tuple[float, tuple[float, ...]]:
     # bias + w.x over inputs (bias, w1, x1, ...): a neuron's weighted sum as one node
     return _dot(bias, pairs, (1.0,))
+
+
+def biased_dot_batched(bias: Batch, *pairs: Batch) -> BatchResult:
+    return _dot_batched(bias, pairs, (1.0,))
 
 
 def maximum(*xs: float) -> tuple[float, tuple[float, ...]]:
@@ -361,6 +538,13 @@ def maximum(*xs: float) -> tuple[float, tuple[float, ...]]:
     if i is None:
         i = max(range(len(xs)), key=xs.__getitem__)
     return xs[i], tuple(1.0 if j == i else 0.0 for j in range(len(xs)))
+
+
+def maximum_batched(*xs: Batch) -> BatchResult:
+    np = _np()
+    stacked = np.stack(np.broadcast_arrays(*xs))
+    first = np.argmax(stacked, axis=0)  # the first largest; the first NaN counts as largest, as the scalar rule
+    return np.take_along_axis(stacked, first[None], axis=0)[0], tuple((first == j) * 1.0 for j in range(len(xs)))
 
 
 # --- the ops the engine uses ----------------------------------------------------------
@@ -491,3 +675,22 @@ def with_const(kind: str, c: float) -> Op:
             _CONST_OPS.clear()
         op = _CONST_OPS[key] = _with_const(kind, c)
     return op
+
+
+# each scalar rule's batched twin (see "batched rules" above); an op whose rule is missing here cannot be batched
+_BATCHED: dict[Callable[..., Any], Callable[..., Any]] = {
+    add: add_batched, sub: sub_batched, mul: mul_batched, div: div_batched, power: power_batched,
+    exp: exp_batched, log: log_batched, sqrt: sqrt_batched, tanh: tanh_batched, sigmoid: sigmoid_batched,
+    softplus: softplus_batched, relu: relu_batched, absolute: absolute_batched, hard_tanh: hard_tanh_batched,
+    leaky_relu: leaky_relu_batched, elu: elu_batched, prelu: prelu_batched,
+    add_const: add_const_batched, mul_const: mul_const_batched, rsub_const: rsub_const_batched,
+    div_const: div_const_batched, rdiv_const: rdiv_const_batched, pow_const: pow_const_batched,
+    rpow_const: rpow_const_batched, sum_: sum_batched, dot: dot_batched, biased_dot: biased_dot_batched,
+    maximum: maximum_batched,
+}
+
+
+def batched_rule(op: Op) -> Callable[..., Any] | None:
+    """``op``'s rule over a batch (its constant bound in, as in its scalar rule), or None if it has none."""
+    twin = _BATCHED.get(op.function)
+    return twin if twin is None or op.constant is None else partial(twin, op.constant)

@@ -257,6 +257,7 @@ class Tape:
             (ins.output, ins.inputs, True) if len(ins.inputs) > 1 else (ins.output, ins.inputs[0], False)
             for ins in reversed(self.instructions)
         ]
+        self._batch: list[tuple[str, Any, Any, Any]] | None = None
         self._replay([v.data for v in inputs])
 
     def __len__(self) -> int:
@@ -291,6 +292,10 @@ class Tape:
         outputs = [self.values[k] for k in self.outputs]
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def replay(self, numbers: list[float]) -> None:
+        """``forward`` without its checks: ``numbers`` is the flat list of input floats; results stay in ``values``."""
+        self._replay(numbers)
+
     def _replay(self, numbers: list[float]) -> None:
         self._replayed = False  # until the last instruction has run: backward refuses a half-replayed tape
         values, local_grads = self.values, self.local_grads
@@ -310,6 +315,14 @@ class Tape:
         With several outputs, ``upstream`` gives one number per output (d loss / d output) and the
         gradients are those of ``sum(upstream[i] * output[i])``. ``input_grads`` gets d / d input.
         """
+        self.backward_rows([self.local_grads], upstream)
+
+    def backward_rows(self, rows: Sequence[list[tuple[float, ...]]], upstream: float | Sequence[float] = 1.0) -> None:
+        """``backward`` for several replays at once: ``rows`` holds each forward's ``local_grads`` (in order).
+
+        Each parameter's gradient is summed over the rows in order, then added to ``.grad`` once, as the
+        engine sums a parameter's upstream over a batch's graph: the same floats. ``input_grads`` is the last row's.
+        """
         if not self._replayed:
             raise TapeError(
                 "tape.backward: the last forward raised, so the tape holds half old and half new local gradients; "
@@ -320,24 +333,131 @@ class Tape:
             raise TapeError(
                 f"tape.backward: expected one upstream number per output ({len(self.outputs)}), got {len(seeds)}"
             )
+        seeds = [as_float(seed, "tape.backward: upstream") for seed in seeds]
+        n_inputs, n_par = self.n_inputs, len(self.parameters)
         grads = [0.0] * len(self.values)
-        for k, seed in zip(self.outputs, seeds):
-            grads[k] += as_float(seed, "tape.backward: upstream")
-        local_grads = self.local_grads
-        for output, inputs, nary in self._backward_program:
-            up = grads[output]
-            local = local_grads[output]
-            if up == 0.0 and 0.0 * sum(local) == 0.0:
-                continue  # every downstream is 0 * finite = 0: adding it changes no float
-            if nary:
-                for i, g in zip(inputs, local):
-                    grads[i] += up * g
-            else:
-                grads[inputs] += up * local[0]
-        n_inputs = self.n_inputs
-        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + len(self.parameters)]):
+        rest = len(grads) - n_inputs - n_par
+        for local_grads in rows:
+            grads[:n_inputs] = [0.0] * n_inputs
+            grads[n_inputs + n_par :] = [0.0] * rest  # the parameters' slots keep summing, row after row
+            for k, seed in zip(self.outputs, seeds):
+                grads[k] += seed
+            for output, inputs, nary in self._backward_program:
+                up = grads[output]
+                local = local_grads[output]
+                if up == 0.0 and 0.0 * sum(local) == 0.0:
+                    continue  # every downstream is 0 * finite = 0: adding it changes no float
+                if nary:
+                    for i, g in zip(inputs, local):
+                        grads[i] += up * g
+                else:
+                    grads[inputs] += up * local[0]
+        for p, g in zip(self.parameters, grads[n_inputs : n_inputs + n_par]):
             p.grad += g
         self.input_grads = grads[:n_inputs]
+
+    def forward_batch(self, columns: Sequence[Any]) -> list[Any]:
+        """Replay over a batch at once: ``columns[k]`` holds input k for every sample (a 1-D NumPy array).
+
+        Every slot then holds one number per sample (parameters and constants one for all), and each
+        instruction runs its op's batched rule (``ops.batched_rule``) once for the whole batch; the weighted
+        sums of a layer (``dot`` nodes over the same inputs) run as one matrix product, and a run of the same
+        activation as one call. The numbers of ``forward`` row by row, to rounding. Returns one array per output.
+        """
+        import numpy as np
+
+        self._batch_replayed = False
+        program = self._batch_program()
+        if len(columns) != self.n_inputs:
+            raise TapeError(f"tape.forward_batch: expected {self.n_inputs} input columns, got {len(columns)}")
+        arrays = [np.asarray(c, dtype=float) for c in columns]
+        shapes = sorted({a.shape for a in arrays})
+        if len(shapes) != 1 or len(shapes[0]) != 1 or not shapes[0][0]:
+            raise TapeError(f"tape.forward_batch: expected 1-D input columns of one length >= 1, got shapes {shapes}")
+        n_inputs, n_par = self.n_inputs, len(self.parameters)
+        parameters = np.array([p.data for p in self.parameters], dtype=float)
+        values: list[Any] = list(self.values)
+        values[:n_inputs] = arrays
+        values[n_inputs : n_inputs + n_par] = parameters.tolist()
+        local_grads: list[Any] = [()] * len(values)
+        with np.errstate(all="ignore"):  # overflow to inf and 0/0 to NaN, as the scalar rules; domain errors raise
+            for kind, rule, inputs, outputs in program:
+                if kind == _RULE:
+                    values[outputs], local_grads[outputs] = rule(*[values[k] for k in inputs])
+                elif kind == _LAYER:
+                    weights, bias = parameters[rule[0]], rule[1] if rule[2] is None else parameters[rule[2]]
+                    xs = np.stack([values[k] for k in inputs])
+                    for k, row in zip(outputs, weights @ xs + bias[:, None]):
+                        values[k] = row
+                    local_grads[outputs[0]] = (weights, xs)
+                else:
+                    result, (local,) = rule(np.stack([values[k] for k in inputs]))
+                    for k, row in zip(outputs, result):
+                        values[k] = row
+                    local_grads[outputs[0]] = local
+        self.batch_size = len(arrays[0])
+        self.batch_values, self.batch_local_grads, self._batch_parameters = values, local_grads, parameters
+        self._batch_replayed = True
+        return [np.broadcast_to(values[k], (self.batch_size,)) for k in self.outputs]
+
+    def backward_batch(self, upstream: Sequence[Any]) -> None:
+        """After ``forward_batch``: add d / d parameter of ``Σ_samples Σ_i upstream[i] * output[i]`` to ``.grad``.
+
+        ``upstream[i]`` is a number or one number per sample; ``batch_input_grads`` gets d / d input per sample.
+        """
+        import numpy as np
+
+        if not getattr(self, "_batch_replayed", False):
+            raise TapeError("tape.backward_batch: no batch replayed (forward_batch not called, or it raised)")
+        if len(upstream) != len(self.outputs):
+            raise TapeError(
+                f"tape.backward_batch: expected one upstream per output ({len(self.outputs)}), got {len(upstream)}"
+            )
+        size, n_inputs, n_par = self.batch_size, self.n_inputs, len(self.parameters)
+        grads: list[Any] = [0.0] * len(self.batch_values)
+        for k, seed in zip(self.outputs, upstream):  # as arrays, so every slot an output reaches gets one
+            grads[k] = grads[k] + np.broadcast_to(np.asarray(seed, dtype=float), (size,))
+        parameter_grads = np.zeros(n_par)
+        local_grads = self.batch_local_grads
+        with np.errstate(all="ignore"):
+            for kind, rule, inputs, outputs in reversed(self._batch_program()):
+                if kind == _RULE:
+                    up, local = grads[outputs], local_grads[outputs]
+                    for i, g in zip(inputs, local):
+                        grads[i] = grads[i] + up * g
+                    continue
+                ups = np.stack([grads[k] for k in outputs])
+                if kind == _LAYER:
+                    weights, xs = local_grads[outputs[0]]
+                    parameter_grads[rule[0]] += ups @ xs.T
+                    if rule[2] is not None:
+                        parameter_grads[rule[2]] += ups.sum(axis=1)
+                    downstream = weights.T @ ups
+                else:
+                    downstream = ups * local_grads[outputs[0]]
+                for i, g in zip(inputs, downstream):
+                    grads[i] = grads[i] + g
+        for j, g in enumerate(grads[n_inputs : n_inputs + n_par]):
+            if not isinstance(g, float):  # reached by an instruction outside a layer: sum over the batch
+                parameter_grads[j] += np.sum(g)
+        for p, g in zip(self.parameters, parameter_grads.tolist()):
+            p.grad += g
+        self.batch_input_grads = [np.broadcast_to(g, (size,)) for g in grads[:n_inputs]]
+
+    def _batch_program(self) -> list[tuple[str, Any, Any, Any]]:
+        """The instructions as batch steps ``(kind, rule, inputs, outputs)``; a TapeError names an op without a
+        batched rule. A layer's dot nodes over the same batch inputs become one matrix step, a run of one
+        activation over such nodes one call (see ``_fuse``)."""
+        if self._batch is None:
+            from .ops import batched_rule
+
+            for ins in self.instructions:
+                if batched_rule(ins.op) is None:
+                    raise TapeError(
+                        f"tape.forward_batch: op {str(ins.op)!r} has no batched rule (replay it row by row)"
+                    )
+            self._batch = _fuse(self)
+        return self._batch
 
     def listing(self) -> str:
         """The program as text: a header of slots (inputs, parameters, constants), then one line per instruction."""
@@ -351,6 +471,66 @@ class Tape:
             lines.append(f"{text:<32} # {ins.label}" if ins.label else text)
         lines += _section("outputs", _slot_names((k, "") for k in self.outputs))
         return "\n".join(lines)
+
+
+_RULE, _LAYER, _MAP = "rule", "layer", "map"  # the kinds of batch step
+
+
+def _fuse(tape: Tape) -> list[tuple[str, Any, Any, Any]]:
+    """The tape's instructions as batch steps, fusing what NumPy can run as one call.
+
+    Instructions are taken level by level (an instruction's level is one more than its deepest input's), so
+    instructions of one level never read each other's results and may run in any order. Within a level, the
+    ``dot`` nodes whose bias and weights are distinct parameters and whose inputs are the same per-sample slots
+    form a layer: ``(_LAYER, (weight index matrix, starts, bias indices or None), input slots, output slots)``;
+    the one-input instructions of one op over per-sample slots form ``(_MAP, batched rule, input slots, output
+    slots)``. Anything else is ``(_RULE, batched rule, input slots, output slot)``.
+    """
+    import numpy as np
+
+    from . import ops
+
+    first_par, n_par = tape.n_inputs, len(tape.parameters)
+    n_slots = first_par + n_par + len(tape.constants) + len(tape.instructions)
+    per_sample = [k < tape.n_inputs for k in range(n_slots)]
+    level = [0] * n_slots
+    for ins in tape.instructions:
+        per_sample[ins.output] = any(per_sample[k] for k in ins.inputs)
+        level[ins.output] = 1 + max(level[k] for k in ins.inputs)
+
+    def group_key(ins: Instruction) -> tuple[Any, ...] | None:
+        function = ins.op.function
+        lead = 1 if function is ops.biased_dot else 0 if function is ops.dot else -1
+        if lead >= 0:
+            weights, xs = ins.inputs[lead + 0 :: 2], ins.inputs[lead + 1 :: 2]
+            pars = [*ins.inputs[:lead], *weights]
+            if xs and all(per_sample[k] for k in xs) and len(set(pars)) == len(pars) and all(
+                first_par <= k < first_par + n_par for k in pars
+            ):
+                return (_LAYER, lead, xs)
+        if len(ins.inputs) == 1 and per_sample[ins.inputs[0]]:
+            return (_MAP, ins.op)
+        return None
+
+    groups: dict[tuple[Any, ...], list[Instruction]] = {}
+    for ins in sorted(tape.instructions, key=lambda ins: level[ins.output]):  # stable: tape order within a level
+        key = group_key(ins)
+        groups.setdefault((level[ins.output], key if key is not None else ("single", ins.output)), []).append(ins)
+    steps: list[tuple[str, Any, Any, Any]] = []
+    for (_, key), run in groups.items():
+        pars = {k for r in run for k in r.inputs if first_par <= k < first_par + n_par}
+        if key[0] == _LAYER and sum(len(r.inputs) for r in run) - len(run) * len(key[2]) == len(pars):
+            lead, xs = key[1], key[2]
+            weights = np.array([[k - first_par for k in r.inputs[lead::2]] for r in run])
+            bias = np.array([r.inputs[0] - first_par for r in run]) if lead else None
+            starts = np.zeros(len(run)) if lead else np.array([r.op.constant for r in run], dtype=float)
+            steps.append((_LAYER, (weights, starts, bias), xs, tuple(r.output for r in run)))
+        elif key[0] == _MAP and len(run) > 1:
+            inputs, outputs = tuple(r.inputs[0] for r in run), tuple(r.output for r in run)
+            steps.append((_MAP, ops.batched_rule(run[0].op), inputs, outputs))
+        else:
+            steps.extend((_RULE, ops.batched_rule(r.op), r.inputs, r.output) for r in run)
+    return steps
 
 
 def _slot_names(slots: Iterable[tuple[int, str]]) -> list[str]:

@@ -157,12 +157,12 @@ def save(graph: graphviz.Digraph, path: str | Path, formats: str | Sequence[str]
     if base.suffix[1:].lower() in graphviz.FORMATS:
         base = base.with_suffix("")
     check_output_dir(base.parent, "save")
-    for fmt in (*formats, "dot"):  # every target checked before anything is rendered
-        check_output(base.with_name(f"{base.name}.{fmt}"), "save")
+    for suffix in (*formats, "dot"):  # every target checked before anything is rendered
+        check_output(base.with_name(f"{base.name}.{suffix}"), "save")
     written = []
     try:
-        for fmt in formats:
-            written.append(_write(base.with_name(f"{base.name}.{fmt}"), _render(graph, fmt)))
+        for suffix in formats:
+            written.append(_write(base.with_name(f"{base.name}.{suffix}"), _render(graph, suffix)))
     except NoRenderer as err:
         dot_path = _write(base.with_name(f"{base.name}.dot"), graph.source.encode("utf-8"))
         why = f" ({'; '.join(err.reasons)})" if err.reasons else ""  # e.g. graphviz-pure does not write pdf

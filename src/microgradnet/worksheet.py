@@ -53,7 +53,6 @@ def worksheet(
     ``name.pdf`` (one page: name and date line, instructions, the graph with a numbered box per
     question, at least 8 mm tall printed) and its key ``name-key.pdf``, the same page filled in.
     """
-    from .files import check_output
     from .viz import save
 
     if not name or Path(name).name != name or name in (".", ".."):
