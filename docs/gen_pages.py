@@ -60,22 +60,29 @@ def cli_page() -> str:
     return "\n".join(parts)
 
 
-def example_page(name: str, example: examples.Example) -> str:
-    """One lecture example: what it shows, its forward and backward trace, and its drawing."""
-    from microgradnet import trace_backward, trace_forward
-    from microgradnet.viz import draw_dot, svg
+def example_page(name: str, example: examples.Example) -> tuple[str, str]:
+    """One lecture example: its player (a page of its own, embedded) and its forward and backward trace.
 
-    built = example.build()
-    root = built.root
+    Returns the Markdown page and the player's HTML. The player is built before the traces are run,
+    so its numbers are those of one fresh pass, as ``microgradnet example NAME --html`` writes them.
+    """
+    from microgradnet import trace_backward, trace_forward
+    from microgradnet.player import player_html
+
+    root = example.build().root
+    player = player_html(root)
     forward = "\n".join(str(step) for step in trace_forward(root))
     backward = "\n".join(str(step) for step in trace_backward(root))
-    drawing = svg(draw_dot(root, max_nodes=None))
     lines = [f"# {example.title}\n", f"Row {example.row} of the lecture examples; on the command line: "
-             f"`microgradnet example {name}`.\n", "## Forward pass\n", f"```text\n{forward}\n```\n",
+             f"`microgradnet example {name}` (add `--html FILE` to write this player).\n",
+             "## Step through it\n",
+             "Use the buttons or the ← → keys; *Hide gradients* asks the class before revealing, *Practice* "
+             f"lets you type each gradient. [Open the player on its own page]({name}-player.html).\n",
+             f'<iframe class="mgn-player" src="{name}-player.html" title="backprop player: {name}" '
+             'style="width:100%;height:760px;border:1px solid #ccc"></iframe>\n',
+             "## Forward pass\n", f"```text\n{forward}\n```\n",
              "## Backward pass: upstream × local = downstream\n", f"```text\n{backward}\n```\n"]
-    if drawing is not None:
-        lines += ["## The graph\n", f'<div class="mgn-graph">{drawing[drawing.index("<svg"):]}</div>\n']
-    return "\n".join(lines)
+    return "\n".join(lines), player
 
 
 def summary() -> str:
@@ -95,8 +102,11 @@ def main() -> None:
         with mkdocs_gen_files.open(f"notebooks/{path.name}", "wb") as f:
             f.write(path.read_bytes())
     for name, example in graph_examples().items():
+        page, player = example_page(name, example)
         with mkdocs_gen_files.open(f"examples/{name}.md", "w") as f:
-            f.write(example_page(name, example))
+            f.write(page)
+        with mkdocs_gen_files.open(f"examples/{name}-player.html", "w") as f:
+            f.write(player)
     for module in modules():
         with mkdocs_gen_files.open(f"api/{module}.md", "w") as f:
             f.write(f"# `microgradnet.{module}`\n\n::: microgradnet.{module}\n")
