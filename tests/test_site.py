@@ -122,7 +122,6 @@ def test_cli_reference_is_the_parsers_own_help(site, browser, monkeypatch):
 
 def test_example_page_embeds_the_player_and_it_steps_to_the_slide_numbers(site, browser):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     errors, requests = _open(browser, site / "examples/neuron.html")
     assert errors == [] and all(url.startswith((site.as_uri(), "data:")) for url in requests)
@@ -130,13 +129,12 @@ def test_example_page_embeds_the_player_and_it_steps_to_the_slide_numbers(site, 
     assert "f (1/x): upstream 1.00 × local -0.53 = -0.53" in text  # the trace printed on the page
     browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.mgn-player"))
     try:
-        body = browser.find_element(By.TAG_NAME, "body")
-        body.send_keys(Keys.END)  # the last backward step, then back through the slide's numbers
+        browser.find_element(By.ID, "p-end").click()  # the last backward step, then back through the slide
         assert browser.find_element(By.ID, "p-caption").text.endswith("w2: receives 0.20 (leaf)")
         seen = []
         for _ in range(13):
             seen.append(browser.find_element(By.ID, "p-caption").text)
-            body.send_keys(Keys.ARROW_LEFT)
+            browser.find_element(By.ID, "p-prev").click()
         steps = " ".join(seen)
         for slide in ("f (1/x): upstream 1.00 × local -0.53 = -0.53", "exp(-z) (exp): upstream -0.53 × local 0.37 = -0.20",
                       "-z (*-1): upstream -0.20 × local -1.00 = 0.20"):
