@@ -87,7 +87,8 @@ def example_page(name: str, example: examples.Example) -> tuple[str, str]:
 
 def summary() -> str:
     """The site's navigation (literate-nav)."""
-    lines = ["* [Home](index.md)", "* [Getting started](getting-started.md)", "* Lecture notebooks"]
+    lines = ["* [Home](index.md)", "* [Getting started](getting-started.md)", "* [A tour](guide.md)",
+             "* Lecture notebooks"]
     lines += [f"    * [{title(p)}](notebooks/{p.name})" for p in notebooks()]
     lines += ["* Lecture examples"]
     lines += [f"    * [{ex.title}](examples/{name}.md)" for name, ex in graph_examples().items()]
