@@ -309,3 +309,16 @@ def test_bad_input() -> None:
         player_html(2.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="mode must be 'steps' or 'practice', got 'quiz'"):
         player_html(neuron().root, mode="quiz")
+
+
+def test_a_graph_that_backward_already_ran_on_shows_one_pass() -> None:
+    import warnings
+
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
+    f = z * (x + y)
+    f.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        page = player_html(f)
+    assert "x: receives -2.00 (leaf)" in page and "receives -4.00" not in page
+    assert (x.grad, y.grad, z.grad) == (-2.0, -2.0, 5.0)

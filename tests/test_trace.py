@@ -240,3 +240,20 @@ def test_the_readme_order_gives_one_pass_and_no_warning() -> None:
         lines = [str(step) for step in trace_backward(f)]
     assert lines[0] == "*: upstream 1.00 × local (5.00, -2.00) = (5.00, -2.00) → (z, +)"
     assert (x.grad, y.grad, z.grad) == (-2.0, -2.0, 5.0)
+
+
+def test_fresh_pass_after_backward_gives_one_pass_and_leaves_grads_alone():
+    import warnings
+
+    from microgradnet.trace import fresh_pass
+
+    x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
+    f = z * (x + y)
+    f.backward()
+    f.backward()  # the user accumulated two passes: (-4, -4, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "already held gradients" warning: the pass starts from zero
+        steps, grads = fresh_pass(f)
+    assert (grads[x], grads[y], grads[z]) == (-2.0, -2.0, 5.0)  # the slide's numbers, once
+    assert (x.grad, y.grad, z.grad) == (-4.0, -4.0, 10.0)
+    assert [s.upstream for s in steps if not s.inputs] == [5.0, -2.0, -2.0]

@@ -23,7 +23,7 @@ from .engine import Value, topological_order
 from .files import check_output, write_atomic
 from .practice import questions
 from .render import NoRenderer, trace_text
-from .trace import Step, check_root, fmt, node_name, node_title, reading_order, trace_backward, trace_forward
+from .trace import Step, check_root, fmt, fresh_pass, node_name, node_title, reading_order, trace_forward
 
 MODES = ("steps", "practice")
 
@@ -80,13 +80,8 @@ def page_data(root: Value, digits: int = 2, tolerance: float = 0.005, mode: str 
         raise ValueError(f"save_html: mode must be 'steps' or 'practice', got {mode!r}")
     order = reading_order(root)
     key = {v: f"v{i}" for i, v in enumerate(order)}  # the frame model's id of each node
-    saved = {v: v.grad for v in topological_order(root)}
-    try:
-        backward = trace_backward(root, digits)
-        grads = {v: v.grad for v in order}
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
+    backward, fresh = fresh_pass(root, digits)  # this pass's numbers, the user's .grad untouched
+    grads = {v: fresh[v] for v in order}
     try:
         model: dict[str, Any] | None = _frames(root, digits, style)
     except NoRenderer:

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .engine import Value, topological_order, zero_grad
+from .engine import Value
 from .feedback import feedback, named
-from .trace import Step, check_root, fmt, node_name, node_title, trace_backward
+from .trace import Step, check_root, fmt, fresh_pass, node_name, node_title
 
 ASK = ("downstream", "local")
 SHEET = "sheet "  # the lines of a variant's answers sheet that say which variant it is (variants.py) start so
@@ -229,13 +229,7 @@ def questions(root: Value, ask: str = "downstream", tolerance: float = 0.005) ->
     if not root.inputs:
         raise ValueError(f"practice: {node_name(root)} is a leaf, there is no backward pass to practise")
     digits = digits_for(tolerance)
-    saved = {v: v.grad for v in topological_order(root)}
-    try:
-        zero_grad(saved)  # a pass of its own: the numbers asked are this pass's, whatever .grad held
-        steps = [s for s in trace_backward(root, digits) if s.inputs]
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
+    steps = [s for s in fresh_pass(root, digits)[0] if s.inputs]  # this pass's numbers, whatever .grad held
     return [Question(f"{n}.{i + 1}", n, step, i, ask, digits)
             for n, step in enumerate(steps, 1) for i in range(len(step.inputs))]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .engine import Value, topological_order
-from .trace import trace_backward, trace_forward
+from .trace import fresh_pass, trace_forward
 
 INSTALL_HINT = ("install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz) "
                 "or pip install 'microgradnet[render]'")
@@ -115,12 +115,7 @@ def trace_text(root: Value, max_nodes: int = 150) -> str:
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
         return f"(a graph of {len(nodes)} nodes; trace_backward(value) lists its steps)"
-    saved = {v: v.grad for v in nodes}
-    try:
-        backward = [str(step) for step in trace_backward(root)]
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
+    backward = [str(step) for step in fresh_pass(root)[0]]
     forward = [str(step) for step in trace_forward(root)]
     return "\n".join(["forward:", *(f"  {line}" for line in forward),
                       "backward (upstream × local = downstream):", *(f"  {line}" for line in backward)])

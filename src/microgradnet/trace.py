@@ -119,6 +119,20 @@ def trace_backward(root: Value, digits: int = 2) -> list[Step]:
     return steps
 
 
+def fresh_pass(root: Value, digits: int = 2) -> tuple[list[Step], dict[Value, float]]:
+    """The steps of one backward pass from zero and the ``.grad`` it leaves on each node, leaving every
+    ``.grad`` as it was: what the player, practice and the text fallback show, whatever ran before."""
+    saved = {v: v.grad for v in topological_order(check_root(root, "trace_backward"))}
+    try:
+        for v in saved:
+            v.grad = 0.0
+        steps = trace_backward(root, digits)
+        return steps, {v: v.grad for v in saved}
+    finally:
+        for v, grad in saved.items():
+            v.grad = grad
+
+
 @dataclass(frozen=True)
 class ForwardStep:
     """One node of the forward pass: a leaf's value, or an op applied to its inputs' values."""
