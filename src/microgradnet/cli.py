@@ -376,9 +376,10 @@ def _demo(args: argparse.Namespace) -> None:
         example = examples.EXAMPLES[name]
         built = _graph_example(name)
         print(_graph_text(name, example.title, example.row, built))
-        written.graph(built.root, out / name)
+        slide = {"style": "slide", "digits": 2, "layout": None, "fit": "16:9"}  # as `example` draws it, for a projector
+        written.graph(built.root, out / name, **slide)
         if picture:
-            written.graph(built.root, out / f"{name}-local-grads", local_grads=True)
+            written.graph(built.root, out / f"{name}-local-grads", local_grads=True, **slide)
     if not args.no_train:
         print(_heading("Row 16: a neural network at work (micrograd's moons demo)"))
         trained = examples.moons(epochs=args.epochs, progress=True)
@@ -968,7 +969,7 @@ class Written:
         from .render import NoRenderer
         from .viz import draw_dot
 
-        if options:  # without (demo): the boxes drawing it has always written, 4 significant digits
+        if options:  # without: the boxes drawing of draw_dot, 4 significant digits
             try:
                 self.files += picture(root, show_local_grads=local_grads, **options).save(stem, ("svg", "png"))
                 return
