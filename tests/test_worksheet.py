@@ -159,7 +159,8 @@ def cli(argv: list[str]) -> int:
 def test_cli_worksheet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["worksheet", "neuron", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Wrote 4 files:") and str(tmp_path / "neuron.png") in out
+    assert out.startswith("Wrote 6 files:") and str(tmp_path / "neuron.png") in out
+    assert str(tmp_path / "neuron.pdf") in out and str(tmp_path / "neuron-key.pdf") in out  # A4 by default
     assert (tmp_path / "neuron-key.md").read_text(encoding="utf-8").startswith("# Answer key: worksheet neuron")
     assert cli(["worksheet", "--expr", "z*(x+y)", "--at", "x=2,y=3,z=-2", "--out", str(tmp_path), "--name", "q"]) == 0
     assert (tmp_path / "q-key.md").exists()
@@ -192,5 +193,6 @@ def test_command_worksheet(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "microgradnet", "worksheet", "neuron", "--out", str(tmp_path)],
                           capture_output=True, text=True, encoding="utf-8", timeout=60)
     assert done.returncode == 0 and done.stderr == ""
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron-answers.txt", "neuron-key.md", "neuron.png", "neuron.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron-answers.txt", "neuron-key.md", "neuron-key.pdf",
+                                                          "neuron.pdf", "neuron.png", "neuron.svg"]
     assert all(p.stat().st_size > 0 for p in tmp_path.iterdir())

@@ -226,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
     sheet.add_argument("--name", metavar="NAME", help="file name stem (default: the example's name, or worksheet)")
-    sheet.add_argument("--paper", choices=("a4", "letter"),
-                       help="also write the printable page NAME.pdf (one page of this paper: name and date line, "
-                       "numbered boxes to write in) and its key NAME-key.pdf")
+    sheet.add_argument("--paper", choices=("a4", "letter"), default="a4",
+                       help="the paper of the printable page NAME.pdf (one page: name and date line, numbered "
+                       "boxes to write in) and its key NAME-key.pdf (default: a4)")
     sheet.add_argument("--digits", type=_digits, default=2, metavar="N", help="decimals on the page (default: 2)")
     sheet.add_argument("--variants", type=_positive_int, metavar="N",
                        help="N sheets with the same graph and different numbers, each with its own key")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .engine import Value
 from .files import check_output, check_output_dir, write_atomic
 from .practice import Question, questions
+from .render import can_render
 from .trace import fmt, node_name, node_title, reading_order, trace_forward
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def worksheet(
         qs = questions(root, ask)
         heading = title or name
         pages = []
-        if paper is not None:
+        if paper is not None and can_render():  # the page is laid out by Graphviz; without it save() says so
             out.mkdir(parents=True, exist_ok=True)
             page, sheet, filled = printed_sheet(root, qs, heading, paper, digits)
             targets = [check_output(out / f"{name}{suffix}.pdf", "worksheet") for suffix in ("", "-key")]
