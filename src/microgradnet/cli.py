@@ -376,7 +376,8 @@ def _demo(args: argparse.Namespace) -> None:
         example = examples.EXAMPLES[name]
         built = _graph_example(name)
         print(_graph_text(name, example.title, example.row, built))
-        slide = {"style": "slide", "digits": 2, "layout": None, "fit": "16:9"}  # as `example` draws it, for a projector
+        # as `example` draws it, fitted to a projector
+        slide: dict[str, Any] = {"style": "slide", "digits": 2, "layout": None, "fit": "16:9"}
         written.graph(built.root, out / name, **slide)
         if picture:
             written.graph(built.root, out / f"{name}-local-grads", local_grads=True, **slide)
