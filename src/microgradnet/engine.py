@@ -490,6 +490,20 @@ def zero_grad(values: Iterable[Value]) -> None:
         v.grad = 0.0
 
 
+@contextmanager
+def grads_kept(nodes: Iterable[Value]) -> Iterator[None]:
+    """Inside, passes may add to the ``.grad`` of ``nodes``; on leaving, each is what it was before.
+
+    For what shows a pass without being one: the step frames, the player, practice mode.
+    """
+    saved = [(v, v.grad) for v in nodes]
+    try:
+        yield
+    finally:
+        for v, grad in saved:
+            v.grad = grad
+
+
 def is_grad_enabled() -> bool:
     """Whether ops in this thread record the graph (False inside ``no_grad``)."""
     return _modes.grad_enabled

@@ -44,7 +44,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-from .engine import Value, backward_walk
+from .engine import Value, backward_walk, grads_kept
 from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_order
 
 _Spline = tuple[list[tuple[float, float]], Optional[tuple[float, float]]]  # bezier points, arrow tip
@@ -225,7 +225,6 @@ def backward_states(root: Value, digits: int = 2, show_local_grads: bool = False
 
 
 def _backward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
-    saved = {v: v.grad for v in graph.order}
     received: dict[Value, list[float]] = {v: [] for v in graph.order}
     text = graph.blank()
     _values(graph, text, graph.order)
@@ -233,7 +232,7 @@ def _backward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
         _locals(graph, text, graph.order)
     frames = []
     n = len(graph.order)
-    try:
+    with grads_kept(graph.order):
         for index, (node, upstream) in enumerate(backward_walk(graph.root), 1):
             if node is graph.root:
                 received[node].append(upstream)
@@ -251,9 +250,6 @@ def _backward(graph: _Graph, show_local_grads: bool) -> list[Frame]:
             caption = f"backward step {index}/{n}:  {step.format(graph.digits)}{_exact_note(step, graph.digits)}"
             graph.put(state, "caption", caption)
             frames.append(Frame(index, "backward", caption, state, frozenset(graph.lit_of(node))))
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
     return frames
 
 

@@ -10,7 +10,7 @@ import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .engine import Value, backward_walk, topological_order
+from .engine import Value, backward_walk, grads_kept, topological_order, zero_grad
 
 
 def fmt(x: float, digits: int = 2) -> str:
@@ -122,15 +122,11 @@ def trace_backward(root: Value, digits: int = 2) -> list[Step]:
 def fresh_pass(root: Value, digits: int = 2) -> tuple[list[Step], dict[Value, float]]:
     """The steps of one backward pass from zero and the ``.grad`` it leaves on each node, leaving every
     ``.grad`` as it was: what the player, practice and the text fallback show, whatever ran before."""
-    saved = {v: v.grad for v in topological_order(check_root(root, "trace_backward"))}
-    try:
-        for v in saved:
-            v.grad = 0.0
+    nodes = topological_order(check_root(root, "trace_backward"))
+    with grads_kept(nodes):
+        zero_grad(nodes)
         steps = trace_backward(root, digits)
-        return steps, {v: v.grad for v in saved}
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
+        return steps, {v: v.grad for v in nodes}
 
 
 @dataclass(frozen=True)

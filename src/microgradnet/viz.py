@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import Value, as_label, backward_walk, topological_order
+from .engine import Value, as_label, backward_walk, grads_kept, topological_order
 from .files import check_output, check_output_dir, write_atomic
 from .render import INSTALL_HINT, NoRenderer, render, trace_text
 from .trace import ForwardStep, Step, check_root, fmt, forward_order, reading_order
@@ -103,11 +103,10 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
     """
     options = _options("step_frames", draw_options)
     order = _checked_order(root, options["max_nodes"])
-    saved = {v: v.grad for v in order}
     known: dict[Value, float | None] = dict.fromkeys(order)
     frames: list[graphviz.Digraph] = []
     statements: dict[tuple[Any, ...], str] = {}
-    try:
+    with grads_kept(order):
         for i, (node, upstream) in enumerate(backward_walk(root), 1):
             known[node] = upstream
             step = Step.of(node, upstream, 2 if options["digits"] is None else options["digits"])
@@ -116,9 +115,6 @@ def step_frames(root: Value, **draw_options: Any) -> list[graphviz.Digraph]:
                                 options["show_local_grads"], options["highlight"] | {node}, caption, statements,
                                 options["digits"]))
             frames[-1].trace_root = root  # for show_steps(frames): the player of this graph
-    finally:
-        for v, grad in saved.items():
-            v.grad = grad
     return frames
 
 
