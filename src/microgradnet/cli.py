@@ -220,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sheet = commands.add_parser(
         "worksheet", help="write a worksheet: the graph with blank gradients, an answers sheet and the key",
-        description="Writes NAME.svg and NAME.png (the graph with the grad boxes blank; NAME.dot without "
-        "Graphviz), NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
+        description="Writes NAME.pdf and NAME-key.pdf (the printable page and its key, see --paper), NAME.svg "
+        "and NAME.png (the graph with the grad boxes blank; NAME.dot without Graphviz, and then no PDF), "
+        "NAME-answers.txt (to fill in, for practice --answers) and NAME-key.md (the answer key).",
     )
     _graph_arguments(sheet)
     sheet.add_argument("--out", default=".", metavar="DIR", help="directory for the files (default: .)")
